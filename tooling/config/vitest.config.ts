@@ -1,0 +1,3 @@
+import { project } from './src/vitest.mjs'
+
+export default project('tooling')
