@@ -1,0 +1,41 @@
+export {
+  type AdapterDefinition,
+  type AdapterOptions,
+  CONTRACT_VERSION,
+  compareVersions,
+  defineAdapter,
+  JS_HANDLER_SHIM,
+  type LaunchArgs,
+  type LaunchContext,
+  npmPackageBinary,
+  type PrepareContext,
+  type ProcessKind,
+  type Requirement,
+  type RuntimeAdapter,
+  type RuntimeInfo,
+  shimPath,
+  which,
+} from './adapter'
+export { BuildCache, type BuildCacheStats, hashInputs, listFiles } from './cache'
+export { BASE_ENV, type EnvOptions, functionEnv } from './env'
+export { Limiter, type LimiterOptions } from './limiter'
+export { DEFAULT_LOG_LIMITS, type LogLimits } from './logs'
+export { exitError, failure, type Outcome } from './outcome'
+export { type PoolOptions, type PoolOutcome, type PoolStats, WorkerPool } from './pool'
+export {
+  DEFAULT_KILL_GRACE_MS,
+  killGroup,
+  type LaunchSpec,
+  type ProcessResult,
+  type RunOptions,
+  runProcess,
+} from './process'
+export { type OneshotOptions, runHandlerOnce, runStdio } from './run'
+export {
+  createRunner,
+  type Runner,
+  type RunnerInvokeOptions,
+  type RunnerOptions,
+  type RunnerOutcome,
+} from './runner'
+export { type InvokeOptions, Worker, type WorkerOptions } from './worker'
