@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { discover, type FunctionDefinition, type LoadOptions, loadFunction } from '@fn/manifest'
+import { discover, ENTRY_EXTENSIONS, type FunctionDefinition, type LoadOptions, loadFunction } from '@fn/manifest'
 import { type FnRequestContext, type FnResponse, FnError, isFnError } from '@fn/protocol'
 import {
   createRunner,
@@ -19,6 +19,7 @@ import {
   type RuntimeInfo,
 } from '@fn/runtime-core'
 import { type FunctionStats, StatsRecorder } from './stats'
+import { watchFolder } from './watch'
 
 export interface ExecutorOptions {
   /** The functions folder to discover. */
@@ -71,8 +72,11 @@ export interface FunctionSummary {
   protocol: string
   mode: string
   description?: string
-  /** 'ready', or 'error' with the reason (build failed, runtime missing, invalid fn.yaml). */
-  status: 'ready' | 'error'
+  /**
+   * 'ready'; 'error' with the reason (build failed, runtime missing, invalid fn.yaml); or
+   * 'stale': the last good version still serves while the current files are broken.
+   */
+  status: 'ready' | 'error' | 'stale'
   error?: { code: string; message: string }
 }
 
@@ -113,6 +117,9 @@ export class Executor {
   private readonly started = Date.now()
   private readonly cacheDir: string
   private closed = false
+  private reloading: Promise<void> | undefined
+  private reloadAgain: Promise<void> | undefined
+  private stopWatching: (() => Promise<void>) | undefined
 
   constructor(private readonly options: ExecutorOptions) {
     for (const adapter of options.runtimes) this.adapters.set(adapter.name, adapter)
@@ -133,8 +140,25 @@ export class Executor {
     await this.reload()
   }
 
-  /** Re-reads the functions; changed ones are rebuilt and swapped in once ready. */
-  async reload(): Promise<void> {
+  /**
+   * Re-reads the functions; changed ones are rebuilt and swapped in once ready. Calls made while
+   * a reload runs share one follow-up reload.
+   */
+  reload(): Promise<void> {
+    if (this.reloading) {
+      this.reloadAgain ??= this.reloading.then(() => {
+        this.reloadAgain = undefined
+        return this.reload()
+      })
+      return this.reloadAgain
+    }
+    this.reloading = this.reloadNow().finally(() => {
+      this.reloading = undefined
+    })
+    return this.reloading
+  }
+
+  private async reloadNow(): Promise<void> {
     const { found, problems } = await this.load()
     this.problemList.length = 0
     this.problemList.push(...problems)
@@ -274,9 +298,29 @@ export class Executor {
     }
   }
 
+  /**
+   * Watches the functions folder and reloads on change (debounced): added, removed and renamed
+   * functions, edited sources, fn.yaml and dependency files. Resolves once watching; the
+   * returned function stops it. Needs `dir`.
+   */
+  async watch(options: { debounceMs?: number } = {}): Promise<() => Promise<void>> {
+    const dir = this.options.dir
+    if (!dir) throw new FnError('INVALID_INPUT', '[fn] watch() needs createExecutor({ dir }) to know what to watch')
+    if (this.stopWatching) return this.stopWatching
+    const stop = await watchFolder(resolve(dir), options.debounceMs ?? 80, () => {
+      void this.reload().catch((err) => this.emit({ type: 'problem', dir, error: toFnError(err) }))
+    })
+    this.stopWatching = async () => {
+      this.stopWatching = undefined
+      await stop()
+    }
+    return this.stopWatching
+  }
+
   /** Drains in-flight calls and stops every process. */
   async close(): Promise<void> {
     this.closed = true
+    await this.stopWatching?.()
     await Promise.all([...this.entries.values()].map((e) => e.runner?.close()))
   }
 
@@ -296,7 +340,7 @@ export class Executor {
       protocol: d.protocol,
       mode: d.mode,
       ...(d.description ? { description: d.description } : {}),
-      status: e.runner && !e.error ? 'ready' : 'error',
+      status: !e.runner ? 'error' : e.error ? 'stale' : 'ready',
       ...(e.error ? { error: { code: e.error.code, message: e.error.message } } : {}),
     }
   }
@@ -306,8 +350,11 @@ export class Executor {
       ...(this.options.defaults?.runtime ? { defaultRuntime: this.options.defaults.runtime } : {}),
       ...(this.options.defaults?.timeoutMs ? { defaults: { timeoutMs: this.options.defaults.timeoutMs } } : {}),
       ...(this.options.hostEnv ? { hostEnv: this.options.hostEnv } : {}),
+      // Built-in detection rules (DESIGN.md) stay; adapters add the extensions they bring.
       extensions: Object.fromEntries(
-        this.options.runtimes.flatMap((a) => a.extensions.map((ext) => [ext, a.name] as const)),
+        this.options.runtimes.flatMap((a) =>
+          a.extensions.filter((ext) => !ENTRY_EXTENSIONS.includes(ext)).map((ext) => [ext, a.name] as const),
+        ),
       ),
     }
     const found: FunctionDefinition[] = []
@@ -357,7 +404,13 @@ export class Executor {
         ...(this.options.queueTimeoutMs !== undefined ? { queueTimeoutMs: this.options.queueTimeoutMs } : {}),
         onStray: (name, stream, text) => this.emit({ type: 'stray', name, stream, text }),
       })
-      await runner.warmUp()
+      try {
+        // On a reload, one worker of the new version must start before it replaces the old.
+        await runner.warmUp(entry.runner ? 1 : 0)
+      } catch (err) {
+        await runner.close()
+        throw err
+      }
       const old = entry.runner
       Object.assign(entry, { def, dir: def.dir, runner, fingerprint })
       delete entry.error

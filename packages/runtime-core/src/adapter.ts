@@ -182,6 +182,22 @@ export function shimPath(moduleUrl: string, file: string): string {
 /** The JavaScript bootstrap shared by the node, deno and bun adapters. */
 export const JS_HANDLER_SHIM: string = shimPath(import.meta.url, 'handler.mjs')
 
+/**
+ * A probe that asks the runtime itself for its version and the path of its real executable, so
+ * a wrapper found on PATH (node_modules/.bin/deno, a version manager's shim) is resolved once and
+ * never run again. `args` must make the runtime print `<version>\n<absolute executable path>`.
+ */
+export function execPathProbe(args: string[]): AdapterDefinition<unknown>['probe'] {
+  return {
+    args,
+    parse(stdout) {
+      const [version, bin] = stdout.trim().split('\n').map((line) => line.trim())
+      if (!version || !/^\d+\.\d+/.test(version)) return undefined
+      return bin && isAbsolute(bin) ? { version, bin } : { version }
+    },
+  }
+}
+
 async function findRuntime(
   def: Pick<AdapterDefinition<unknown>, 'name' | 'requirement' | 'probe' | 'fallbacks'>,
   options: AdapterOptions,

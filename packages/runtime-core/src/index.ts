@@ -4,6 +4,7 @@ export {
   CONTRACT_VERSION,
   compareVersions,
   defineAdapter,
+  execPathProbe,
   JS_HANDLER_SHIM,
   type LaunchArgs,
   type LaunchContext,

@@ -68,9 +68,9 @@ export class WorkerPool {
     })
   }
 
-  /** Starts `min` workers; the first failure rejects. */
-  async warmUp(): Promise<void> {
-    const missing = this.options.min - this.all.size
+  /** Starts workers until `max(min, count)` are alive; the first failure rejects. */
+  async warmUp(count = 0): Promise<void> {
+    const missing = Math.min(this.options.max, Math.max(this.options.min, count)) - this.all.size
     const workers = await Promise.all(Array.from({ length: Math.max(0, missing) }, () => this.spawn()))
     for (const w of workers) this.park(w)
   }

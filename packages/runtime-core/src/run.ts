@@ -64,7 +64,10 @@ export async function runStdio(spec: LaunchSpec, request: FnRequest, options: On
   const parsed = parseStdout(result.stdout.toString('utf8'), at, limits)
   if (parsed.ok) {
     try {
-      const response = normalizeResponse(parsed.value, { request_id: request.request_id })
+      const response = normalizeResponse(parsed.value, {
+        request_id: request.request_id,
+        duration_ms: result.durationMs,
+      })
       const logs = finishLogs([...response.logs, ...parsed.logs, ...stderrLogs], limits)
       if (response.success) return { ok: true, output: response.output ?? null, logs, cold: true, runMs: result.durationMs }
       const error = response.error ?? { code: 'FUNCTION_ERROR', message: 'the function reported failure' }

@@ -44,8 +44,11 @@ export interface Runner {
   invoke(request: FnRequest, options?: RunnerInvokeOptions): Promise<RunnerOutcome>
   /** Pool state (warm handlers) or in-flight counts (oneshot). */
   stats(): PoolStats
-  /** Starts the pool's `min` workers. */
-  warmUp(): Promise<void>
+  /**
+   * Starts the pool's `min` workers, or `count` if more: a load error (syntax error, missing
+   * handler) rejects here, before any call. Does nothing for oneshot functions.
+   */
+  warmUp(count?: number): Promise<void>
   /** Drains in-flight calls and stops every process. */
   close(): Promise<void>
 }
@@ -100,7 +103,7 @@ export async function createRunner(
           ...(o.signal ? { signal: o.signal } : {}),
         }),
       stats: () => pool.stats(),
-      warmUp: () => pool.warmUp(),
+      warmUp: (count) => pool.warmUp(count),
       close: () => pool.close(),
     }
   }

@@ -1,0 +1,39 @@
+import watcher from '@parcel/watcher'
+
+/** Folders whose changes never matter to a function (dependencies, VCS, build outputs, caches). */
+export const IGNORED_GLOBS: readonly string[] = [
+  '**/node_modules/**',
+  '**/.git/**',
+  '**/.fn/**',
+  '**/dist/**',
+  '**/__pycache__/**',
+  '**/.venv/**',
+  '**/.cache/**',
+  '**/*.swp',
+  '**/*~',
+]
+
+/**
+ * Calls `onChange` once per burst of changes under `dir` (an editor's save-rename dance is one
+ * change): after `debounceMs` of quiet.
+ */
+export async function watchFolder(
+  dir: string,
+  debounceMs: number,
+  onChange: () => void,
+): Promise<() => Promise<void>> {
+  let timer: NodeJS.Timeout | undefined
+  const subscription = await watcher.subscribe(
+    dir,
+    (err) => {
+      if (err) return
+      clearTimeout(timer)
+      timer = setTimeout(onChange, debounceMs)
+    },
+    { ignore: [...IGNORED_GLOBS] },
+  )
+  return async () => {
+    clearTimeout(timer)
+    await subscription.unsubscribe()
+  }
+}
