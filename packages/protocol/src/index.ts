@@ -1,1 +1,41 @@
-export const PROTOCOL_VERSION = 1 as const
+export { type DecoderOptions, encodeFrame, FrameDecoder, NdjsonDecoder } from './codec'
+export {
+  ERROR_STATUS,
+  ErrorCode,
+  FnError,
+  type FnErrorOptions,
+  httpStatus,
+  isFnError,
+} from './errors'
+export {
+  END_MARKER_PREFIX,
+  type ErrorFrame,
+  endMarker,
+  type Frame,
+  FrameSchema,
+  type InvokeFrame,
+  type LogFrame,
+  PROTOCOL_VERSION,
+  parseFrame,
+  type ReadyFrame,
+  type ResultFrame,
+  type ShutdownFrame,
+} from './frames'
+export { normalizeResponse } from './normalize'
+export {
+  AuthSchema,
+  ErrorBodySchema,
+  type FnAuth,
+  type FnErrorBody,
+  type FnRequest,
+  type FnRequestContext,
+  type FnResponse,
+  LOG_LEVELS,
+  type LogEntry,
+  LogEntrySchema,
+  type LogLevel,
+  parseRequest,
+  RequestContextSchema,
+  RequestSchema,
+  ResponseSchema,
+} from './wire'

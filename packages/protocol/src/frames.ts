@@ -1,0 +1,138 @@
+import * as v from 'valibot'
+import { ErrorCode, FnError } from './errors'
+import { anyObject, isRecord, parseWith } from './issues'
+import {
+  ErrorBodySchema,
+  type FnErrorBody,
+  type FnRequest,
+  LOG_LEVELS,
+  type LogLevel,
+  RequestSchema,
+} from './wire'
+
+/** The version of the framed protocol this package speaks. Every frame carries it as `v`. */
+export const PROTOCOL_VERSION = 1 as const
+
+/** Worker -> host: the worker has loaded the function and takes invocations. */
+export interface ReadyFrame {
+  v: 1
+  type: 'ready'
+  pid?: number
+  /** e.g. "node 20.19.0". */
+  runtime?: string
+}
+
+/** Host -> worker: run one invocation. */
+export interface InvokeFrame {
+  v: 1
+  type: 'invoke'
+  id: string
+  request: FnRequest
+  /** Epoch milliseconds after which the host gives up on this invocation. */
+  deadline?: number
+}
+
+/** Worker -> host: a log entry of invocation `id`. */
+export interface LogFrame {
+  v: 1
+  type: 'log'
+  id: string
+  level: LogLevel
+  message: string
+  data?: unknown
+  timestamp: string
+}
+
+/** Worker -> host: invocation `id` succeeded. A missing `output` decodes as null. */
+export interface ResultFrame {
+  v: 1
+  type: 'result'
+  id: string
+  output: unknown
+}
+
+/** Worker -> host: invocation `id` failed; without `id` the worker failed as a whole. */
+export interface ErrorFrame {
+  v: 1
+  type: 'error'
+  id?: string
+  error: FnErrorBody
+}
+
+/** Host -> worker: finish and exit. */
+export interface ShutdownFrame {
+  v: 1
+  type: 'shutdown'
+}
+
+export type Frame = ReadyFrame | InvokeFrame | LogFrame | ResultFrame | ErrorFrame | ShutdownFrame
+
+const version = v.literal(PROTOCOL_VERSION)
+
+/** All frames; unknown keys are dropped so that newer peers may add fields. */
+export const FrameSchema: v.GenericSchema<unknown, Frame> = v.pipe(
+  anyObject(),
+  v.variant('type', [
+    v.object({
+      v: version,
+      type: v.literal('ready'),
+      pid: v.optional(v.pipe(v.number(), v.integer())),
+      runtime: v.optional(v.string()),
+    }),
+    v.object({
+      v: version,
+      type: v.literal('invoke'),
+      id: v.string(),
+      request: RequestSchema,
+      deadline: v.optional(v.number()),
+    }),
+    v.object({
+      v: version,
+      type: v.literal('log'),
+      id: v.string(),
+      level: v.picklist(LOG_LEVELS),
+      message: v.string(),
+      data: v.optional(v.unknown()),
+      timestamp: v.string(),
+    }),
+    v.object({
+      v: version,
+      type: v.literal('result'),
+      id: v.string(),
+      output: v.optional(v.unknown(), null),
+    }),
+    v.object({
+      v: version,
+      type: v.literal('error'),
+      id: v.optional(v.string()),
+      error: ErrorBodySchema,
+    }),
+    v.object({ v: version, type: v.literal('shutdown') }),
+  ]),
+)
+
+/**
+ * Validate one decoded frame. Throws FnError PROTOCOL_ERROR naming what is wrong, including a
+ * frame of another protocol version.
+ */
+export function parseFrame(value: unknown): Frame {
+  if (isRecord(value) && value.v !== PROTOCOL_VERSION) {
+    const found =
+      value.v === undefined ? 'no version field "v"' : `version ${JSON.stringify(value.v)}`
+    throw new FnError(
+      ErrorCode.PROTOCOL_ERROR,
+      `[fn] unsupported frame: it has ${found}, this side supports protocol version ` +
+        `${PROTOCOL_VERSION} only: use matching versions of fn and its runtime adapters`,
+      { details: { supported: [PROTOCOL_VERSION], received: value.v } },
+    )
+  }
+  return parseWith(FrameSchema, value, ErrorCode.PROTOCOL_ERROR, 'frame')
+}
+
+/** The line a worker writes to its stdout and stderr after each invocation (see the README). */
+export function endMarker(id: string): string {
+  return `${END_MARKER_PREFIX}${id}\u001e\n`
+}
+
+/** The start of every end marker: an ASCII record separator, then "fn-end:". */
+export const END_MARKER_PREFIX = '\u001efn-end:'
