@@ -132,9 +132,14 @@ def error_body(exc, code=None):
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename in SKIPPED_FRAMES:
         tb = tb.tb_next
-    lines = traceback.format_exception(type(exc), exc, tb)
-    message = str(exc) or type(exc).__name__
-    return {'code': code or error_code(exc), 'message': message, 'details': {'type': type(exc).__name__, 'traceback': ''.join(lines)}}
+    name = type(exc).__name__
+    try:
+        message = str(exc) or name
+        trace = ''.join(traceback.format_exception(type(exc), exc, tb))
+    except Exception:  # a broken __str__ must not take the worker down
+        message = trace = name
+    return {'code': code or error_code(exc), 'message': message,
+            'details': {'type': name, 'traceback': trace}}
 
 
 def flush_std():
