@@ -6,6 +6,10 @@
 // writes there by accident. console.* calls become log frames of the invocation they belong to;
 // anything else written to fd 1 or 2 is captured by the host, and after every invocation the end
 // marker on both streams tells the host that invocation's output is complete.
+//
+// An error nobody catches (an uncaught exception, an unhandled rejection) ends the worker the way
+// the runtime always does: printed to stderr, exit 1. The host reports the invocation in progress
+// as CRASHED with that stderr, and replaces the worker.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -20,15 +24,16 @@ const realConsole = { ...console }
 const scope = new AsyncLocalStorage()
 
 // --- the channel -----------------------------------------------------------------------------
-// Node and Deno speak to an inherited socket through net.Socket; Bun's net.Socket cannot adopt
-// an fd, but its fs calls can.
+// Node and Deno speak to the inherited socket through net.Socket. Bun's net.Socket cannot adopt
+// an fd, but its fs calls can. `send(text, done)` calls `done` once the text is handed over.
 let send
 let onData
 if (globalThis.Bun) {
-  send = (text) => {
+  send = (text, done) => {
     const buf = Buffer.from(text)
     let off = 0
     while (off < buf.length) off += fs.writeSync(3, buf, off)
+    done?.()
   }
   onData = (fn) => {
     const rs = fs.createReadStream(null, { fd: 3, autoClose: false, highWaterMark: 1 << 16 })
@@ -39,10 +44,10 @@ if (globalThis.Bun) {
   const sock = new net.Socket({ fd: 3, readable: true, writable: true })
   sock.on('error', () => process.exit(1))
   sock.on('end', () => process.exit(0))
-  send = (text) => sock.write(text)
+  send = (text, done) => sock.write(text, done)
   onData = (fn) => sock.on('data', fn)
 }
-const frame = (f) => send(`${JSON.stringify({ v: V, ...f })}\n`)
+const frame = (f, done) => send(`${JSON.stringify({ v: V, ...f })}\n`, done)
 
 // --- logging ---------------------------------------------------------------------------------
 function log(id, level, message, data) {
@@ -68,20 +73,25 @@ for (const [method, level] of Object.entries(levels)) {
 
 // --- one invocation --------------------------------------------------------------------------
 const MARK = (id) => `\u001efn-end:${id}\u001e\n`
-const codeOf = (err) =>
-  err && typeof err.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(err.code)
-    ? err.code
-    : 'FUNCTION_ERROR'
+const CODE = /^[A-Z][A-Z0-9_]*$/
 
+// What a thrown value becomes on the wire: its own code and details where it has them.
 function errorBody(err) {
-  if (err instanceof Error) {
-    return {
-      code: codeOf(err),
-      message: err.message || err.name,
-      details: { name: err.name, stack: err.stack },
-    }
+  const obj = err !== null && typeof err === 'object' ? err : {}
+  const body = {
+    code: typeof obj.code === 'string' && CODE.test(obj.code) ? obj.code : 'FUNCTION_ERROR',
+    message:
+      typeof obj.message === 'string' && obj.message
+        ? obj.message
+        : typeof err === 'string'
+          ? err
+          : err instanceof Error
+            ? err.name
+            : format('%o', err),
   }
-  return { code: 'FUNCTION_ERROR', message: typeof err === 'string' ? err : format('%o', err) }
+  if (obj.details !== undefined) body.details = obj.details
+  else if (err instanceof Error) body.details = { name: err.name, stack: err.stack }
+  return body
 }
 
 function finish(id, result) {
@@ -89,8 +99,11 @@ function finish(id, result) {
   try {
     text = JSON.stringify({ v: V, ...result })
   } catch (err) {
-    const message = `[fn] the handler returned a value that is not JSON-serialisable: ${err.message}`
-    text = JSON.stringify({ v: V, type: 'error', id, error: { code: 'FUNCTION_ERROR', message } })
+    const message =
+      result.type === 'result'
+        ? `[fn] the handler returned a value that is not JSON-serialisable: ${err.message}`
+        : result.error.message
+    text = JSON.stringify({ v: V, type: 'error', id, error: { code: result.error?.code ?? 'FUNCTION_ERROR', message } })
   }
   // Everything the invocation wrote to fd 1 and 2 precedes these markers.
   fs.writeSync(1, MARK(id))
@@ -125,40 +138,40 @@ async function invoke(handler, { id, request, deadline }) {
 let handler
 try {
   const mod = await import(pathToFileURL(entry).href)
-  handler = typeof mod.default === 'function' ? mod.default : mod.handler
-  if (typeof handler !== 'function') {
+  // ESM default export, a named `handler`, or CommonJS `module.exports = fn` / `exports.handler`.
+  handler = [mod.default, mod.handler, mod.default?.handler].find((h) => typeof h === 'function')
+  if (!handler) {
     throw new TypeError(
-      `${entry} has no handler: export a function as default (export default async function (input, ctx) {...}) or as "handler"`,
+      `${entry} exports no handler: export a function as default (export default async function (input, ctx) {...}) or as "handler"`,
     )
   }
 } catch (err) {
-  frame({ type: 'error', error: { ...errorBody(err), code: 'BUILD_FAILED' } })
-  process.exit(1)
+  frame({ type: 'error', error: { ...errorBody(err), code: 'BUILD_FAILED' } }, () => process.exit(1))
 }
 
-const decoder = new StringDecoder('utf8')
-let parts = []
-let queue = Promise.resolve()
-function onLine(line) {
-  if (!line.trim()) return
-  const msg = JSON.parse(line)
-  if (msg.type === 'shutdown') queue.then(() => process.exit(0))
-  else if (msg.type === 'invoke') queue = queue.then(() => invoke(handler, msg))
-}
-onData((chunk) => {
-  let text = typeof chunk === 'string' ? chunk : decoder.write(chunk)
-  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n')) {
-    parts.push(text.slice(0, nl))
-    text = text.slice(nl + 1)
-    const line = parts.join('')
-    parts = []
-    onLine(line)
+if (handler) {
+  const decoder = new StringDecoder('utf8')
+  let parts = [] // the pieces of a line that has not ended yet (a frame may be megabytes)
+  let queue = Promise.resolve()
+  const onLine = (line) => {
+    if (!line.trim()) return
+    const msg = JSON.parse(line)
+    if (msg.type === 'shutdown') queue.then(() => process.exit(0))
+    else if (msg.type === 'invoke') queue = queue.then(() => invoke(handler, msg))
   }
-  if (text) parts.push(text)
-})
-process.on('uncaughtException', (err) => realConsole.error('[fn] uncaught exception:', err))
-process.on('unhandledRejection', (err) => realConsole.error('[fn] unhandled rejection:', err))
-frame({ type: 'ready', pid: process.pid, runtime: runtimeName() })
+  onData((chunk) => {
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk)
+    let start = 0
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      parts.push(text.slice(start, nl))
+      start = nl + 1
+      onLine(parts.join(''))
+      parts = []
+    }
+    if (start < text.length) parts.push(text.slice(start))
+  })
+  frame({ type: 'ready', pid: process.pid, runtime: runtimeName() })
+}
 
 function runtimeName() {
   if (globalThis.Deno) return `deno ${globalThis.Deno.version.deno}`

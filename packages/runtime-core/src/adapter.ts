@@ -221,8 +221,10 @@ async function findRuntime(
       problems.push(`${candidate} is version ${parsed.version}, fn needs ${def.requirement.minVersion} or newer`)
       continue
     }
-    const bin = parsed.bin ?? candidate
-    return { name: def.name, bin: realpathSync(bin), version: parsed.version }
+    // A binary the probe named is the real one already: resolving its symlinks would lose a
+    // Python venv (venv/bin/python is a symlink, and the venv is found from its path).
+    const bin = parsed.bin ? resolve(parsed.bin) : realpathSync(candidate)
+    return { name: def.name, bin, version: parsed.version }
   }
   const fix = `install it (${def.requirement.install}) or pass ${def.name}({ bin: '/path/to/${def.requirement.bin}' })`
   const why = problems.length ? problems.join('; ') : `not found (looked for ${tried.join(', ')})`

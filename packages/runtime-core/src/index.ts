@@ -17,6 +17,9 @@ export {
   shimPath,
   which,
 } from './adapter'
+// Adapters (ours and third parties') need nothing but this package, errors included.
+export { FnError, isFnError } from '@fn/protocol'
+export { type BuildStep, buildOutput, runBuildStep } from './build'
 export { BuildCache, type BuildCacheStats, hashInputs, listFiles } from './cache'
 export { BASE_ENV, type EnvOptions, functionEnv } from './env'
 export { Limiter, type LimiterOptions } from './limiter'
