@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import { discover, ENTRY_EXTENSIONS, type FunctionDefinition, type LoadOptions, loadFunction } from '@fn/manifest'
 import { type FnRequestContext, type FnResponse, FnError, isFnError } from '@fn/protocol'
 import {
@@ -307,14 +307,28 @@ export class Executor {
     const dir = this.options.dir
     if (!dir) throw new FnError('INVALID_INPUT', '[fn] watch() needs createExecutor({ dir }) to know what to watch')
     if (this.stopWatching) return this.stopWatching
-    const stop = await watchFolder(resolve(dir), options.debounceMs ?? 80, () => {
-      void this.reload().catch((err) => this.emit({ type: 'problem', dir, error: toFnError(err) }))
-    })
+    const stop = await watchFolder(
+      resolve(dir),
+      options.debounceMs ?? 80,
+      () => {
+        void this.reload().catch((err) => this.emit({ type: 'problem', dir, error: toFnError(err) }))
+      },
+      // What a function's own build writes is not a change to react to.
+      (path) => !this.buildOutputs().some((out) => path === out || path.startsWith(`${out}${sep}`)),
+    )
     this.stopWatching = async () => {
       this.stopWatching = undefined
       await stop()
     }
     return this.stopWatching
+  }
+
+  private buildOutputs(): string[] {
+    const outs: string[] = []
+    for (const e of this.entries.values()) {
+      if (e.def?.build?.output) outs.push(resolve(e.def.dir, e.def.build.output))
+    }
+    return outs
   }
 
   /** Drains in-flight calls and stops every process. */

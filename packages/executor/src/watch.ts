@@ -14,19 +14,20 @@ export const IGNORED_GLOBS: readonly string[] = [
 ]
 
 /**
- * Calls `onChange` once per burst of changes under `dir` (an editor's save-rename dance is one
- * change): after `debounceMs` of quiet.
+ * Calls `onChange` once per burst of relevant changes under `dir` (an editor's save-rename dance
+ * is one change): after `debounceMs` of quiet.
  */
 export async function watchFolder(
   dir: string,
   debounceMs: number,
   onChange: () => void,
+  relevant: (path: string) => boolean = () => true,
 ): Promise<() => Promise<void>> {
   let timer: NodeJS.Timeout | undefined
   const subscription = await watcher.subscribe(
     dir,
-    (err) => {
-      if (err) return
+    (err, events) => {
+      if (err || !events.some((e) => relevant(e.path))) return
       clearTimeout(timer)
       timer = setTimeout(onChange, debounceMs)
     },

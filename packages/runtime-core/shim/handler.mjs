@@ -51,7 +51,13 @@ const frame = (f, done) => send(`${JSON.stringify({ v: V, ...f })}\n`, done)
 
 // --- logging ---------------------------------------------------------------------------------
 function log(id, level, message, data) {
-  const f = { type: 'log', id, level, message: String(message), timestamp: new Date().toISOString() }
+  const f = {
+    type: 'log',
+    id,
+    level,
+    message: String(message),
+    timestamp: new Date().toISOString(),
+  }
   if (data !== undefined) {
     try {
       JSON.stringify(data)
@@ -103,7 +109,12 @@ function finish(id, result) {
       result.type === 'result'
         ? `[fn] the handler returned a value that is not JSON-serialisable: ${err.message}`
         : result.error.message
-    text = JSON.stringify({ v: V, type: 'error', id, error: { code: result.error?.code ?? 'FUNCTION_ERROR', message } })
+    text = JSON.stringify({
+      v: V,
+      type: 'error',
+      id,
+      error: { code: result.error?.code ?? 'FUNCTION_ERROR', message },
+    })
   }
   // Everything the invocation wrote to fd 1 and 2 precedes these markers.
   fs.writeSync(1, MARK(id))
@@ -146,7 +157,9 @@ try {
     )
   }
 } catch (err) {
-  frame({ type: 'error', error: { ...errorBody(err), code: 'BUILD_FAILED' } }, () => process.exit(1))
+  frame({ type: 'error', error: { ...errorBody(err), code: 'BUILD_FAILED' } }, () =>
+    process.exit(1),
+  )
 }
 
 if (handler) {

@@ -191,7 +191,10 @@ export function execPathProbe(args: string[]): AdapterDefinition<unknown>['probe
   return {
     args,
     parse(stdout) {
-      const [version, bin] = stdout.trim().split('\n').map((line) => line.trim())
+      const [version, bin] = stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.trim())
       if (!version || !/^\d+\.\d+/.test(version)) return undefined
       return bin && isAbsolute(bin) ? { version, bin } : { version }
     },
@@ -217,8 +220,13 @@ async function findRuntime(
       problems.push(`${candidate} did not answer ${def.probe.args.join(' ')}`)
       continue
     }
-    if (def.requirement.minVersion && compareVersions(parsed.version, def.requirement.minVersion) < 0) {
-      problems.push(`${candidate} is version ${parsed.version}, fn needs ${def.requirement.minVersion} or newer`)
+    if (
+      def.requirement.minVersion &&
+      compareVersions(parsed.version, def.requirement.minVersion) < 0
+    ) {
+      problems.push(
+        `${candidate} is version ${parsed.version}, fn needs ${def.requirement.minVersion} or newer`,
+      )
       continue
     }
     // A binary the probe named is the real one already: resolving its symlinks would lose a

@@ -1,3 +1,5 @@
+// Adapters (ours and third parties') need nothing but this package, errors included.
+export { FnError, isFnError } from '@fn/protocol'
 export {
   type AdapterDefinition,
   type AdapterOptions,
@@ -17,8 +19,6 @@ export {
   shimPath,
   which,
 } from './adapter'
-// Adapters (ours and third parties') need nothing but this package, errors included.
-export { FnError, isFnError } from '@fn/protocol'
 export { type BuildStep, buildOutput, runBuildStep } from './build'
 export { BuildCache, type BuildCacheStats, hashInputs, listFiles } from './cache'
 export { BASE_ENV, type EnvOptions, functionEnv } from './env'
@@ -42,4 +42,5 @@ export {
   type RunnerOptions,
   type RunnerOutcome,
 } from './runner'
+export { buildInputs, globToRegExp, runUserBuild } from './user-build'
 export { type InvokeOptions, Worker, type WorkerOptions } from './worker'

@@ -2,6 +2,7 @@
  * A runner serves one function with one adapter: it prepares (builds) once, then runs each call
  * the way the function asks for: stdio oneshot, handler oneshot, or a warm worker pool.
  */
+import { join } from 'node:path'
 import type { FunctionDefinition } from '@fn/manifest'
 import { type FnRequest, FnError } from '@fn/protocol'
 import type { ProcessKind, RuntimeAdapter, RuntimeInfo } from './adapter'
@@ -11,6 +12,7 @@ import { failure, type Outcome } from './outcome'
 import { type PoolStats, WorkerPool } from './pool'
 import type { LaunchSpec } from './process'
 import { runHandlerOnce, runStdio } from './run'
+import { runUserBuild } from './user-build'
 import { Worker } from './worker'
 
 export interface RunnerOptions {
@@ -53,13 +55,17 @@ export interface Runner {
   close(): Promise<void>
 }
 
-/** Resolves the runtime, runs `prepare` (BUILD_FAILED on error) and returns a ready runner. */
+/**
+ * Resolves the runtime, runs the fn.yaml `build` (when its inputs changed) and the adapter's
+ * `prepare` (BUILD_FAILED on error), and returns a ready runner.
+ */
 export async function createRunner(
   adapter: RuntimeAdapter,
   fn: FunctionDefinition,
   options: RunnerOptions,
 ): Promise<Runner> {
   const runtime = await adapter.resolve()
+  if (fn.build) await runUserBuild(fn, join(options.cacheDir, 'builds'))
   const prepared = adapter.prepare
     ? await adapter.prepare(fn, { runtime, cacheDir: options.cacheDir })
     : undefined
