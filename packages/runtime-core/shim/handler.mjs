@@ -100,7 +100,10 @@ function errorBody(err) {
   return body
 }
 
-function finish(id, result) {
+// A stream calls back once this write, and so every write before it, has reached its fd.
+const written = (stream, text) => new Promise((resolve) => stream.write(text, () => resolve()))
+
+async function finish(id, result) {
   let text
   try {
     text = JSON.stringify({ v: V, ...result })
@@ -116,9 +119,9 @@ function finish(id, result) {
       error: { code: result.error?.code ?? 'FUNCTION_ERROR', message },
     })
   }
-  // Everything the invocation wrote to fd 1 and 2 precedes these markers.
-  fs.writeSync(1, MARK(id))
-  fs.writeSync(2, MARK(id))
+  // The markers follow everything the invocation wrote to fd 1 and 2, including what the
+  // runtime still buffers (process.stdout/stderr writes to a pipe may be asynchronous).
+  await Promise.all([written(process.stdout, MARK(id)), written(process.stderr, MARK(id))])
   send(`${text}\n`)
 }
 
@@ -137,12 +140,14 @@ async function invoke(handler, { id, request, deadline }) {
       error: (m, d) => log(id, 'error', m, d),
     },
   }
+  let result
   try {
     const output = await scope.run(id, () => handler(request.input, ctx))
-    finish(id, { type: 'result', id, output: output === undefined ? null : output })
+    result = { type: 'result', id, output: output === undefined ? null : output }
   } catch (err) {
-    finish(id, { type: 'error', id, error: errorBody(err) })
+    result = { type: 'error', id, error: errorBody(err) }
   }
+  await finish(id, result)
 }
 
 // --- start -----------------------------------------------------------------------------------

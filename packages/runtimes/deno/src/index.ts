@@ -1,0 +1,101 @@
+/**
+ * The Deno adapter: `deno <flags> <entry>` for stdio functions, `deno <flags> <shim> <entry>` for
+ * handlers (the JavaScript bootstrap shared with node and bun, from @fn/runtime-core). Only what
+ * fn.yaml's `permissions` grant becomes an `--allow-*` flag; nothing is ever prompted for.
+ */
+import { existsSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import type { FunctionDefinition } from '@fn/manifest'
+import {
+  type AdapterOptions,
+  defineAdapter,
+  execPathProbe,
+  JS_HANDLER_SHIM,
+  npmPackageBinary,
+  type Requirement,
+  type RuntimeAdapter,
+} from '@fn/runtime-core'
+
+/** Options of the Deno adapter (extra flags go in `args`, e.g. `['--unstable-kv']`). */
+export type DenoOptions = AdapterOptions
+
+export const requirement: Requirement = {
+  bin: 'deno',
+  minVersion: '2.0',
+  install: 'npm i -D deno, or https://docs.deno.com/runtime/getting_started/installation',
+}
+
+/** The deno.json(c) nearest to the entry, looking no higher than the function folder. */
+function findConfig(fn: FunctionDefinition): string | undefined {
+  for (let dir = dirname(fn.entry); ; dir = dirname(dir)) {
+    for (const name of ['deno.json', 'deno.jsonc']) {
+      if (existsSync(join(dir, name))) return join(dir, name)
+    }
+    if (
+      dir === dirname(dir) ||
+      relative(fn.dir, dir) === '' ||
+      relative(fn.dir, dir).startsWith('..')
+    ) {
+      return undefined
+    }
+  }
+}
+
+/**
+ * fn.yaml `permissions` as `--allow-*` flags: `true` allows all of a kind, a list only what it
+ * names, `false` nothing, except what the function cannot run without: reading its own folder
+ * (Deno checks every module it imports at run time) and the env variables fn.yaml declares.
+ */
+function permissionFlags(fn: FunctionDefinition): string[] {
+  const { permissions: p } = fn
+  const paths = (list: string[]) => list.map((path) => resolve(fn.dir, path))
+  const kinds: Array<[string, boolean | string[], string[]]> = [
+    ['net', p.net, []],
+    ['read', p.read === true || p.read === false ? p.read : paths(p.read), [fn.dir]],
+    ['write', p.write === true || p.write === false ? p.write : paths(p.write), []],
+    ['env', p.env, Object.keys(fn.env)],
+    ['run', p.run, []],
+  ]
+  const flags: string[] = []
+  for (const [kind, value, needed] of kinds) {
+    if (value === true) {
+      flags.push(`--allow-${kind}`)
+      continue
+    }
+    const list = [...new Set([...needed, ...(value || [])])]
+    if (list.length > 0) flags.push(`--allow-${kind}=${list.join(',')}`)
+  }
+  return flags
+}
+
+/**
+ * Runs JavaScript and TypeScript functions on Deno, with least privilege.
+ *
+ *   createExecutor({ runtimes: [deno()] })
+ */
+export function deno(options: DenoOptions = {}): RuntimeAdapter {
+  return defineAdapter<{ config: string | undefined }>({
+    name: 'deno',
+    extensions: ['.ts', '.tsx'],
+    requirement,
+    options,
+    // node_modules/.bin/deno is a Node wrapper (~100 ms a start): the probe names the real binary.
+    fallbacks: () => [npmPackageBinary('deno', ['deno', 'bin/deno'])],
+    probe: execPathProbe([
+      'eval',
+      '--no-config',
+      'console.log(Deno.version.deno + "\\n" + Deno.execPath())',
+    ]),
+    env: { passThrough: ['DENO_DIR'], set: { NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } },
+    prepare: async (fn) => ({ config: findConfig(fn) }),
+    launch(fn, { prepared, kind }) {
+      // Without a deno.json of its own, a function must not pick up one from a folder above it.
+      const config = prepared?.config ? `--config=${prepared.config}` : '--no-config'
+      const args = ['--no-prompt', config, ...permissionFlags(fn)]
+      if (fn.memoryMb) args.push(`--v8-flags=--max-old-space-size=${fn.memoryMb}`)
+      // `deno <flags> <script>` is `deno run`: so `args` given in the options land before it.
+      args.push(...(kind === 'worker' ? [JS_HANDLER_SHIM, fn.entry] : [fn.entry]))
+      return { args }
+    },
+  })
+}

@@ -1,0 +1,137 @@
+import { realpathSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import type { FunctionDefinition } from '@fn/manifest'
+import { BASE_ENV } from '@fn/runtime-core'
+import { testAdapter } from '@fn/runtime-core/conformance'
+import { describeRuntime } from '@fn/tooling/runtimes'
+import { describe, expect, it } from 'vitest'
+import { jsFixtures, shimTests, useFunctions } from '../test/fixtures'
+import { node } from './index'
+
+describeRuntime('node', 'conformance', (bin) => {
+  testAdapter({ name: 'node', adapter: (b) => node({ bin: b }), bin, fixtures: jsFixtures })
+})
+
+const tsFunction = (entry = 'index.ts'): FunctionDefinition => ({
+  name: 'ts',
+  dir: tmpdir(),
+  entry: `${tmpdir()}/${entry}`,
+  entryRelative: entry,
+  runtime: 'node',
+  protocol: 'handler',
+  mode: 'warm',
+  timeoutMs: 1000,
+  pool: { min: 0, max: 1, idleTimeoutMs: 1000, maxRequests: 0 },
+  env: {},
+  permissions: { net: false, read: false, write: false, env: false, run: false },
+})
+
+describe('node: TypeScript entries', () => {
+  const flagsOn = async (version: string, options: Parameters<typeof node>[0] = {}) => {
+    const adapter = node(options)
+    const runtime = { name: 'node', bin: '/usr/bin/node', version }
+    const prepared = await adapter.prepare?.(tsFunction(), { runtime, cacheDir: tmpdir() })
+    return adapter.launch(tsFunction(), { runtime, prepared, kind: 'worker' }).args
+  }
+
+  it("uses Node's own type stripping where the version has it", async () => {
+    const quiet = '--disable-warning=ExperimentalWarning'
+    expect(await flagsOn('22.6.0')).toEqual([
+      '--experimental-strip-types',
+      quiet,
+      expect.any(String),
+      `${tmpdir()}/index.ts`,
+    ])
+    expect(await flagsOn('22.17.1')).toContain('--experimental-strip-types')
+    expect(await flagsOn('23.1.0')).toContain('--experimental-strip-types')
+    for (const version of ['22.18.0', '23.6.0', '24.0.0']) {
+      const args = await flagsOn(version)
+      expect(args).toContain(quiet)
+      expect(args).not.toContain('--experimental-strip-types')
+    }
+  })
+
+  it('registers tsx with --import below 22.6, or when asked to', async () => {
+    for (const args of [
+      await flagsOn('20.19.0'),
+      await flagsOn('24.0.0', { typescript: 'loader' }),
+    ]) {
+      expect(args[0]).toBe('--import')
+      expect(args[1]).toMatch(/^file:\/\/.*\/tsx\/dist\/loader\.mjs$/)
+    }
+  })
+
+  it('fails with RUNTIME_NOT_AVAILABLE and says how when no loader is installed', async () => {
+    await expect(flagsOn('20.19.0', { tsLoader: 'fn-no-such-loader' })).rejects.toMatchObject({
+      code: 'RUNTIME_NOT_AVAILABLE',
+      message: expect.stringMatching(/type stripping needs Node 22\.6.*npm i -D fn-no-such-loader/),
+    })
+  })
+
+  it('leaves JavaScript entries alone', async () => {
+    const adapter = node()
+    const fn = { ...tsFunction('index.mjs'), memoryMb: 96 }
+    const runtime = { name: 'node', bin: '/usr/bin/node', version: '20.19.0' }
+    const prepared = await adapter.prepare?.(fn, { runtime, cacheDir: tmpdir() })
+    expect(adapter.launch(fn, { runtime, prepared, kind: 'stdio' }).args).toEqual([
+      '--max-old-space-size=96',
+      fn.entry,
+    ])
+  })
+})
+
+describeRuntime('node', 'node adapter', () => {
+  const fns = useFunctions('node')
+
+  it('uses the node on PATH (resolved to the real binary), else the node running fn', async () => {
+    const info = await node().resolve()
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+$/)
+    expect(info.bin).toBe(realpathSync(info.bin))
+    const path = process.env['PATH']
+    process.env['PATH'] = '/nonexistent'
+    try {
+      expect((await node().resolve()).bin).toBe(realpathSync(process.execPath))
+    } finally {
+      process.env['PATH'] = path
+    }
+  })
+
+  it('keeps the host environment out, NODE_EXTRA_CA_CERTS included', async () => {
+    const r = await fns.start(
+      node(),
+      { 'index.mjs': 'export default () => Object.keys(process.env).sort()' },
+      { env: { DECLARED: 'yes' } },
+    )
+    const keys = (await r.invoke(fns.request(null))).output as string[]
+    expect(keys).toContain('DECLARED')
+    expect(keys).not.toContain('NODE_EXTRA_CA_CERTS')
+    for (const key of keys) expect([...BASE_ENV, 'DECLARED']).toContain(key)
+  })
+
+  it('caps the heap at the memory limit', async () => {
+    const r = await fns.start(
+      node(),
+      {
+        'index.mjs': `import v8 from 'node:v8'
+export default () => v8.getHeapStatistics().heap_size_limit / 1024 / 1024`,
+      },
+      { memoryMb: 64 },
+    )
+    const limitMb = (await r.invoke(fns.request(null))).output as number
+    expect(limitMb).toBeGreaterThan(32)
+    expect(limitMb).toBeLessThan(128)
+  })
+
+  it('serves CommonJS handlers (module.exports and exports.handler)', async () => {
+    const a = await fns.start(node(), {
+      'index.cjs': 'module.exports = (input) => ({ cjs: input })',
+    })
+    expect((await a.invoke(fns.request(1))).output).toEqual({ cjs: 1 })
+    const b = await fns.start(node(), {
+      'index.cjs': 'exports.handler = async (input) => input + 1',
+    })
+    expect((await b.invoke(fns.request(1))).output).toBe(2)
+  })
+
+  shimTests(fns, node)
+})
