@@ -96,6 +96,28 @@ describeRuntime('node', 'node adapter', () => {
     }
   })
 
+  it('runs a TypeScript stdio script through the same loader', async () => {
+    const r = await fns.start(
+      node(),
+      {
+        'main.ts': `import { Buffer } from 'node:buffer'
+import process from 'node:process'
+
+const chunks: Buffer[] = []
+for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+const request: { input: { n: number } } = JSON.parse(Buffer.concat(chunks).toString())
+process.stdout.write(JSON.stringify({ success: true, output: request.input.n * 2 }))
+`,
+        // Top-level await needs ESM: a .ts file follows the package type, like a .js file.
+        'package.json': '{ "type": "module" }',
+      },
+      { protocol: 'stdio', mode: 'oneshot' },
+    )
+    const out = await r.invoke(fns.request({ n: 4 }))
+    expect(out.error).toBeUndefined()
+    expect(out.output).toBe(8)
+  })
+
   it('keeps the host environment out, NODE_EXTRA_CA_CERTS included', async () => {
     const r = await fns.start(
       node(),
