@@ -1,0 +1,3 @@
+import { packageConfig } from '@fn/tooling/tsdown'
+
+export default packageConfig()

@@ -1,0 +1,3 @@
+import { project } from '@fn/tooling/vitest'
+
+export default project('manifest')
