@@ -7,9 +7,11 @@ import { endMarker, type LogEntry, type LogLevel } from '@fn/protocol'
 import { type LogLimits, linesToLogs } from './logs'
 import { CappedBuffer } from './tail'
 
+const EMPTY = Buffer.alloc(0)
+
 export class StreamCapture {
   private marker: Buffer | undefined
-  private held: Buffer = Buffer.alloc(0)
+  private held: Buffer = EMPTY
   private kept: CappedBuffer | undefined
   private firstAt = ''
   private waiting: (() => void) | undefined
@@ -25,10 +27,10 @@ export class StreamCapture {
   /** Starts attributing output to invocation `id`. */
   begin(id: string): void {
     this.marker = Buffer.from(endMarker(id))
-    this.kept = new CappedBuffer(this.limits.maxLogBytes)
+    this.kept = undefined
     this.firstAt = ''
     this.ended = false
-    this.held = Buffer.alloc(0)
+    this.held = EMPTY
   }
 
   push(chunk: Buffer): void {
@@ -36,12 +38,19 @@ export class StreamCapture {
       this.onStray(chunk.toString('utf8'))
       return
     }
+    // The common case on the hot path: the invocation wrote nothing, the chunk is the marker.
+    if (this.held.length === 0 && chunk.equals(this.marker)) {
+      this.ended = true
+      this.waiting?.()
+      return
+    }
     if (!this.firstAt) this.firstAt = new Date().toISOString()
+    this.kept ??= new CappedBuffer(this.limits.maxLogBytes)
     const data = this.held.length ? Buffer.concat([this.held, chunk]) : chunk
     const at = data.indexOf(this.marker)
     if (at !== -1) {
-      this.kept?.push(data.subarray(0, at))
-      this.held = Buffer.alloc(0)
+      this.kept.push(data.subarray(0, at))
+      this.held = EMPTY
       const rest = data.subarray(at + this.marker.length)
       this.ended = true
       if (rest.length) this.onStray(rest.toString('utf8'))
@@ -50,7 +59,7 @@ export class StreamCapture {
     }
     // Hold back a possible partial marker at the end.
     const keep = Math.max(0, data.length - (this.marker.length - 1))
-    this.kept?.push(data.subarray(0, keep))
+    this.kept.push(data.subarray(0, keep))
     this.held = data.subarray(keep)
   }
 
@@ -81,7 +90,7 @@ export class StreamCapture {
     if (this.held.length) kept?.push(this.held)
     this.marker = undefined
     this.kept = undefined
-    this.held = Buffer.alloc(0)
+    this.held = EMPTY
     if (!kept || kept.total === 0) return []
     const logs = linesToLogs(kept.toBuffer().toString('utf8'), this.level, this.firstAt, this.limits)
     if (kept.overflowed) {
