@@ -5,6 +5,7 @@
  */
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createHttpApp } from '@fn/cli'
 import { createExecutor } from '@fn/executor'
 import { bun } from '@fn/runtime-bun'
 import { deno } from '@fn/runtime-deno'
@@ -12,7 +13,6 @@ import { go } from '@fn/runtime-go'
 import { node } from '@fn/runtime-node'
 import { python } from '@fn/runtime-python'
 import { serve } from '@hono/node-server'
-import { createApp } from './app'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -32,11 +32,13 @@ const executor = createExecutor({
 
 process.chdir(root)
 await executor.start()
-const server = serve({ fetch: createApp(executor).fetch, port, hostname: host }, (info) => {
+const server = serve({ fetch: createHttpApp(executor).fetch, port, hostname: host }, (info) => {
   const fns = executor.list()
   console.log(`fn example server on http://${host}:${info.port}`)
   for (const f of fns) {
-    console.log(`  ${f.status === 'ready' ? '✓' : '✗'} ${f.name.padEnd(14)} ${f.runtime.padEnd(7)} ${f.protocol}/${f.mode}`)
+    console.log(
+      `  ${f.status === 'ready' ? '✓' : '✗'} ${f.name.padEnd(14)} ${f.runtime.padEnd(7)} ${f.protocol}/${f.mode}`,
+    )
   }
   console.log(`try: curl -s -XPOST http://${host}:${info.port}/functions/hello -d '{"name":"fn"}'`)
 })
