@@ -86,7 +86,7 @@ export async function buildCommand(options: BuildCommandOptions): Promise<ExitCo
     process.stdout.write(`${out.dim(`no functions in ${relative(process.cwd(), dir) || dir}`)}\n`)
   } else if (failed.length === 0) {
     process.stdout.write(
-      `${out.green(`built ${results.length} functions`)} in ${progress.elapsed()}\n`,
+      `${out.green(`built ${results.length} function${results.length === 1 ? '' : 's'}`)} in ${progress.elapsed()}\n`,
     )
   } else {
     const names = failed.map((f) => f.name).join(', ')
