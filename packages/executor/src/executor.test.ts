@@ -15,7 +15,9 @@ async function fn(name: string, script: string, yaml?: string): Promise<void> {
   if (yaml !== undefined) await writeFile(join(dir, name, 'fn.yaml'), yaml)
 }
 
-async function start(options: Partial<Parameters<typeof createExecutor>[0]> = {}): Promise<Executor> {
+async function start(
+  options: Partial<Parameters<typeof createExecutor>[0]> = {},
+): Promise<Executor> {
   const ex = createExecutor({ dir, runtimes: [sh()], cacheDir: join(dir, '.cache'), ...options })
   executors.push(ex)
   await ex.start()
@@ -35,12 +37,27 @@ afterEach(async () => {
 
 describe('executor', () => {
   it('discovers, lists and invokes, with request id, timings and stats', async () => {
-    await fn('hello', ok('{"hi": 1}'), 'protocol: stdio\ndescription: says hi\nenv: { GREETING: hey }\n')
+    await fn(
+      'hello',
+      ok('{"hi": 1}'),
+      'protocol: stdio\ndescription: says hi\nenv: { GREETING: hey }\n',
+    )
     const ex = await start()
     expect(ex.list()).toEqual([
-      { name: 'hello', runtime: 'sh', protocol: 'stdio', mode: 'oneshot', description: 'says hi', status: 'ready' },
+      {
+        name: 'hello',
+        runtime: 'sh',
+        protocol: 'stdio',
+        mode: 'oneshot',
+        description: 'says hi',
+        status: 'ready',
+      },
     ])
-    expect(ex.get('hello')).toMatchObject({ env: ['GREETING'], entry: 'main.sh', timeoutMs: 30_000 })
+    expect(ex.get('hello')).toMatchObject({
+      env: ['GREETING'],
+      entry: 'main.sh',
+      timeoutMs: 30_000,
+    })
     const res = await ex.invoke('hello', { a: 1 }, { requestId: 'r-1' })
     expect(res.error).toBeUndefined()
     expect(res).toMatchObject({ request_id: 'r-1', success: true, output: { hi: 1 }, cold: true })
@@ -96,7 +113,11 @@ describe('executor', () => {
   })
 
   it('limits concurrency per function with a bounded queue: overflow is BUSY', async () => {
-    await fn('slow', 'cat > /dev/null; sleep 0.5; echo \'{"success": true, "output": 1}\'\n', 'protocol: stdio\nconcurrency: 1\n')
+    await fn(
+      'slow',
+      'cat > /dev/null; sleep 0.5; echo \'{"success": true, "output": 1}\'\n',
+      'protocol: stdio\nconcurrency: 1\n',
+    )
     const ex = await start({ maxQueue: 1 })
     const results = await Promise.all([1, 2, 3].map(() => ex.invoke('slow', {})))
     const codes = results.map((r) => (r.success ? 'ok' : r.error?.code))

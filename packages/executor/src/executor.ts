@@ -6,15 +6,21 @@ import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve, sep } from 'node:path'
-import { discover, ENTRY_EXTENSIONS, type FunctionDefinition, type LoadOptions, loadFunction } from '@fn/manifest'
-import { type FnRequestContext, type FnResponse, FnError, isFnError } from '@fn/protocol'
+import {
+  discover,
+  ENTRY_EXTENSIONS,
+  type FunctionDefinition,
+  type LoadOptions,
+  loadFunction,
+} from '@fn/manifest'
+import { FnError, type FnRequestContext, type FnResponse, isFnError } from '@fn/protocol'
 import {
   createRunner,
   hashInputs,
   Limiter,
   listFiles,
-  type RunnerOptions,
   type Runner,
+  type RunnerOptions,
   type RuntimeAdapter,
   type RuntimeInfo,
 } from '@fn/runtime-core'
@@ -131,7 +137,9 @@ export class Executor {
     })
     this.cacheDir = resolve(
       options.cacheDir ??
-        (existsSync('node_modules') ? join('node_modules', '.cache', 'fn') : join(tmpdir(), 'fn-cache')),
+        (existsSync('node_modules')
+          ? join('node_modules', '.cache', 'fn')
+          : join(tmpdir(), 'fn-cache')),
     )
   }
 
@@ -245,11 +253,19 @@ export class Executor {
         }),
       )
     }
-    if (!entry.runner) return fail(entry.error ?? new FnError('RUNTIME_NOT_AVAILABLE', `[fn] "${name}" is not ready`))
+    if (!entry.runner)
+      return fail(
+        entry.error ?? new FnError('RUNTIME_NOT_AVAILABLE', `[fn] "${name}" is not ready`),
+      )
     try {
       JSON.stringify(input)
     } catch (err) {
-      return fail(new FnError('INVALID_INPUT', `[fn] the input for "${name}" is not JSON: ${(err as Error).message}`))
+      return fail(
+        new FnError(
+          'INVALID_INPUT',
+          `[fn] the input for "${name}" is not JSON: ${(err as Error).message}`,
+        ),
+      )
     }
     let release: () => void
     try {
@@ -272,7 +288,11 @@ export class Executor {
       release()
     }
     const duration = performance.now() - started
-    entry.stats.record(duration, outcome.cold, outcome.ok ? undefined : (outcome.error?.code ?? 'FUNCTION_ERROR'))
+    entry.stats.record(
+      duration,
+      outcome.cold,
+      outcome.ok ? undefined : (outcome.error?.code ?? 'FUNCTION_ERROR'),
+    )
     const response: FnResponse = {
       request_id: requestId,
       success: outcome.ok,
@@ -289,7 +309,8 @@ export class Executor {
 
   stats(): ExecutorStats {
     const functions: Record<string, FunctionStats> = {}
-    for (const [name, e] of this.entries) functions[name] = e.stats.snapshot(e.runner?.stats().alive ?? 0)
+    for (const [name, e] of this.entries)
+      functions[name] = e.stats.snapshot(e.runner?.stats().alive ?? 0)
     return {
       uptimeMs: Date.now() - this.started,
       inFlight: this.limiter.running,
@@ -305,13 +326,19 @@ export class Executor {
    */
   async watch(options: { debounceMs?: number } = {}): Promise<() => Promise<void>> {
     const dir = this.options.dir
-    if (!dir) throw new FnError('INVALID_INPUT', '[fn] watch() needs createExecutor({ dir }) to know what to watch')
+    if (!dir)
+      throw new FnError(
+        'INVALID_INPUT',
+        '[fn] watch() needs createExecutor({ dir }) to know what to watch',
+      )
     if (this.stopWatching) return this.stopWatching
     const stop = await watchFolder(
       resolve(dir),
       options.debounceMs ?? 80,
       () => {
-        void this.reload().catch((err) => this.emit({ type: 'problem', dir, error: toFnError(err) }))
+        void this.reload().catch((err) =>
+          this.emit({ type: 'problem', dir, error: toFnError(err) }),
+        )
       },
       // What a function's own build writes is not a change to react to.
       (path) => !this.buildOutputs().some((out) => path === out || path.startsWith(`${out}${sep}`)),
@@ -359,15 +386,22 @@ export class Executor {
     }
   }
 
-  private async load(): Promise<{ found: FunctionDefinition[]; problems: Array<{ dir: string; error: FnError }> }> {
+  private async load(): Promise<{
+    found: FunctionDefinition[]
+    problems: Array<{ dir: string; error: FnError }>
+  }> {
     const opts: LoadOptions = {
       ...(this.options.defaults?.runtime ? { defaultRuntime: this.options.defaults.runtime } : {}),
-      ...(this.options.defaults?.timeoutMs ? { defaults: { timeoutMs: this.options.defaults.timeoutMs } } : {}),
+      ...(this.options.defaults?.timeoutMs
+        ? { defaults: { timeoutMs: this.options.defaults.timeoutMs } }
+        : {}),
       ...(this.options.hostEnv ? { hostEnv: this.options.hostEnv } : {}),
       // Built-in detection rules (DESIGN.md) stay; adapters add the extensions they bring.
       extensions: Object.fromEntries(
         this.options.runtimes.flatMap((a) =>
-          a.extensions.filter((ext) => !ENTRY_EXTENSIONS.includes(ext)).map((ext) => [ext, a.name] as const),
+          a.extensions
+            .filter((ext) => !ENTRY_EXTENSIONS.includes(ext))
+            .map((ext) => [ext, a.name] as const),
         ),
       ),
     }
@@ -404,10 +438,14 @@ export class Executor {
     const adapter = this.adapters.get(def.runtime)
     if (!adapter) {
       const names = [...this.adapters.keys()].join(', ') || 'none'
-      this.fail(entry, def, new FnError(
-        'RUNTIME_NOT_AVAILABLE',
-        `[fn] function "${def.name}" needs runtime "${def.runtime}", which is not registered (registered: ${names}): add ${def.runtime}() to createExecutor({ runtimes })`,
-      ))
+      this.fail(
+        entry,
+        def,
+        new FnError(
+          'RUNTIME_NOT_AVAILABLE',
+          `[fn] function "${def.name}" needs runtime "${def.runtime}", which is not registered (registered: ${names}): add ${def.runtime}() to createExecutor({ runtimes })`,
+        ),
+      )
       return
     }
     try {
@@ -415,7 +453,9 @@ export class Executor {
         ...this.options.runner,
         cacheDir: join(this.cacheDir, adapter.name),
         ...(this.options.maxQueue !== undefined ? { maxQueue: this.options.maxQueue } : {}),
-        ...(this.options.queueTimeoutMs !== undefined ? { queueTimeoutMs: this.options.queueTimeoutMs } : {}),
+        ...(this.options.queueTimeoutMs !== undefined
+          ? { queueTimeoutMs: this.options.queueTimeoutMs }
+          : {}),
         onStray: (name, stream, text) => this.emit({ type: 'stray', name, stream, text }),
       })
       try {
@@ -429,7 +469,11 @@ export class Executor {
       Object.assign(entry, { def, dir: def.dir, runner, fingerprint })
       delete entry.error
       this.entries.set(def.name, entry)
-      this.emit({ type: previous ? 'reloaded' : 'ready', name: def.name, runtime: runner.runtime.name })
+      this.emit({
+        type: previous ? 'reloaded' : 'ready',
+        name: def.name,
+        runtime: runner.runtime.name,
+      })
       // Calls in flight finish on the old code; new calls already go to the new runner.
       if (old) void old.close()
     } catch (err) {
@@ -470,11 +514,15 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
 function toFnError(err: unknown): FnError {
   if (isFnError(err)) return err
-  return new FnError('BUILD_FAILED', `[fn] ${(err as Error)?.message ?? String(err)}`, { cause: err })
+  return new FnError('BUILD_FAILED', `[fn] ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+  })
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {}
 }
 
 const ms = (value: number) => Math.round(value * 1000) / 1000

@@ -28,7 +28,8 @@ export class StatsRecorder {
   snapshot(workersAlive: number): FunctionStats {
     const n = Math.min(this.count, WINDOW)
     const sorted = Array.from(this.durations.subarray(0, n)).sort((a, b) => a - b)
-    const pick = (q: number) => (n === 0 ? null : round(sorted[Math.min(n - 1, Math.floor(q * n))]!))
+    const pick = (q: number) =>
+      n === 0 ? null : round(sorted[Math.min(n - 1, Math.floor(q * n))]!)
     return {
       invocations: this.invocations,
       errors: { ...this.errors },

@@ -9,7 +9,8 @@ let dir: string
 let ex: Executor
 let events: ExecutorEvent[]
 
-const script = (output: string) => `cat > /dev/null; echo '{"success": true, "output": ${output}}'\n`
+const script = (output: string) =>
+  `cat > /dev/null; echo '{"success": true, "output": ${output}}'\n`
 
 async function write(name: string, output: string): Promise<void> {
   await mkdir(join(dir, name), { recursive: true })
@@ -34,7 +35,12 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fn-watch-'))
   events = []
   await write('one', '1')
-  ex = createExecutor({ dir, runtimes: [sh()], cacheDir: join(dir, '..', `${dir}-cache`), onEvent: (e) => events.push(e) })
+  ex = createExecutor({
+    dir,
+    runtimes: [sh()],
+    cacheDir: join(dir, '..', `${dir}-cache`),
+    onEvent: (e) => events.push(e),
+  })
   await ex.start()
   await ex.watch({ debounceMs: 30 })
 })
@@ -56,12 +62,15 @@ describe('watch', () => {
     await eventually(async () => expect((await ex.invoke('three', {})).output).toBe('two'))
     expect((await ex.invoke('two', {})).error?.code).toBe('FUNCTION_NOT_FOUND')
     await rm(join(dir, 'three'), { recursive: true })
-    await eventually(async () => expect((await ex.invoke('three', {})).error?.code).toBe('FUNCTION_NOT_FOUND'))
+    await eventually(async () =>
+      expect((await ex.invoke('three', {})).error?.code).toBe('FUNCTION_NOT_FOUND'),
+    )
   })
 
   it('treats a burst of writes as one change', async () => {
     const before = events.filter((e) => e.type === 'reloaded').length
-    for (let i = 0; i < 10; i++) await writeFile(join(dir, 'one', 'main.sh'), script(String(100 + i)))
+    for (let i = 0; i < 10; i++)
+      await writeFile(join(dir, 'one', 'main.sh'), script(String(100 + i)))
     await eventually(async () => expect((await ex.invoke('one', {})).output).toBe(109))
     await new Promise((r) => setTimeout(r, 300))
     const reloads = events.filter((e) => e.type === 'reloaded').length - before

@@ -90,6 +90,16 @@ describe('detectEntry', () => {
       expect(await detectEntry(dir, { entry: './src/../src/app.ts' })).toBe(join(dir, 'src/app.ts'))
     })
 
+    it('accepts an entry the fn.yaml build has yet to produce, inside build.output only', async () => {
+      const dir = await tree({ 'src/app.ts': '' })
+      const build = { command: 'tsc', args: [], watch: [], output: 'dist' }
+      expect(await detectEntry(dir, { entry: 'dist/app.js', build })).toBe(join(dir, 'dist/app.js'))
+      await expect(detectEntry(dir, { entry: 'lib/app.js', build })).rejects.toBeInstanceOf(
+        ManifestError,
+      )
+      await expect(detectEntry(dir, { entry: 'dist/app.js' })).rejects.toBeInstanceOf(ManifestError)
+    })
+
     it('reports a missing entry at its position in fn.yaml', async () => {
       const dir = await tree({ 'index.ts': '' })
       const file = join(dir, 'fn.yaml')

@@ -87,6 +87,14 @@ async function realDir(dir: string): Promise<string> {
   )
 }
 
+/** The entry lies inside the fn.yaml build's `output` folder. */
+function builtBy(manifest: Manifest, root: string, entry: string): boolean {
+  const output = manifest.build?.output
+  if (!output || !isInsidePath(output)) return false
+  const out = resolve(root, output)
+  return entry.startsWith(`${out}${sep}`)
+}
+
 /**
  * The absolute path of the entry file of the function in `dir`: fn.yaml `entry:` when the manifest
  * has one, else the first existing of `index.*`, `main.*`, `mod.ts`, `handler.*` (extensions in
@@ -121,6 +129,10 @@ export async function detectEntry(
       info = await stat(entry)
     } catch {
       info = undefined
+    }
+    if (info === undefined && builtBy(manifest, root, entry)) {
+      // The fn.yaml build produces the entry: it exists once the build has run.
+      return entry
     }
     if (info === undefined) {
       return fail({

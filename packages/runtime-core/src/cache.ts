@@ -10,7 +10,10 @@ import { join, relative, sep } from 'node:path'
 const IGNORED = new Set(['node_modules', '.git', '.fn', '.venv', '__pycache__', 'dist', '.turbo'])
 
 /** Every file under `dir` (sorted, relative, '/'-separated) that `include` accepts. */
-export async function listFiles(dir: string, include: (rel: string) => boolean = () => true): Promise<string[]> {
+export async function listFiles(
+  dir: string,
+  include: (rel: string) => boolean = () => true,
+): Promise<string[]> {
   const out: string[] = []
   async function walk(d: string): Promise<void> {
     const entries = await readdir(d, { withFileTypes: true })
@@ -29,7 +32,11 @@ export async function listFiles(dir: string, include: (rel: string) => boolean =
 }
 
 /** A hex sha256 over the files' names and contents plus any extra strings (versions, flags). */
-export async function hashInputs(dir: string, files: string[], extra: string[] = []): Promise<string> {
+export async function hashInputs(
+  dir: string,
+  files: string[],
+  extra: string[] = [],
+): Promise<string> {
   const h = createHash('sha256')
   for (const x of extra) h.update(`x:${x}\0`)
   for (const rel of files) {

@@ -92,7 +92,12 @@ export class StreamCapture {
     this.kept = undefined
     this.held = EMPTY
     if (!kept || kept.total === 0) return []
-    const logs = linesToLogs(kept.toBuffer().toString('utf8'), this.level, this.firstAt, this.limits)
+    const logs = linesToLogs(
+      kept.toBuffer().toString('utf8'),
+      this.level,
+      this.firstAt,
+      this.limits,
+    )
     if (kept.overflowed) {
       logs.push({
         level: 'warn',

@@ -100,7 +100,10 @@ export function testAdapter(options: ConformanceOptions): void {
     const name = `${protocol}-${scenario}-${++seq}`
     const dir = join(root, name)
     await mkdir(dir, { recursive: true })
-    for (const [file, content] of Object.entries({ ...fixtures.common, [fixtures.entry]: source })) {
+    for (const [file, content] of Object.entries({
+      ...fixtures.common,
+      [fixtures.entry]: source,
+    })) {
       await mkdir(dirname(join(dir, file)), { recursive: true })
       await writeFile(join(dir, file), content)
     }
@@ -194,7 +197,9 @@ export function testAdapter(options: ConformanceOptions): void {
 
     it('fails with RUNTIME_NOT_AVAILABLE when the binary does not exist', async () => {
       const adapter = options.adapter('/nonexistent/fn-runtime-binary')
-      await expect(fixture('stdio', 'missing', fixtures.stdio.echo, {}, adapter)).rejects.toMatchObject({
+      await expect(
+        fixture('stdio', 'missing', fixtures.stdio.echo, {}, adapter),
+      ).rejects.toMatchObject({
         code: 'RUNTIME_NOT_AVAILABLE',
         message: expect.stringContaining('/nonexistent/fn-runtime-binary'),
       })
@@ -206,7 +211,12 @@ export function testAdapter(options: ConformanceOptions): void {
       const r = await fixture('handler', 'echo', fixtures.handler.echo)
       const first = await r.invoke(request(unicode, 'h-1'))
       expect(first.error).toBeUndefined()
-      expect(first.output).toMatchObject({ input: unicode, request_id: 'h-1', secret: null, declared: 'declared-value' })
+      expect(first.output).toMatchObject({
+        input: unicode,
+        request_id: 'h-1',
+        secret: null,
+        declared: 'declared-value',
+      })
       expect(first.cold).toBe(true)
       const second = await r.invoke(request({ again: true }, 'h-2'))
       expect(second.output).toMatchObject({ input: { again: true }, request_id: 'h-2' })
@@ -250,7 +260,9 @@ export function testAdapter(options: ConformanceOptions): void {
         pool: { min: 0, max: 3, idleTimeoutMs: 60_000, maxRequests: 0 },
       })
       const tags = Array.from({ length: 9 }, (_, i) => `t${i}x`)
-      const outs = await Promise.all(tags.map((tag, i) => r.invoke(request({ tag, delayMs: (i % 3) * 40 }))))
+      const outs = await Promise.all(
+        tags.map((tag, i) => r.invoke(request({ tag, delayMs: (i % 3) * 40 }))),
+      )
       outs.forEach((out, i) => {
         const tag = tags[i]!
         expect(out.error).toBeUndefined()
@@ -258,7 +270,10 @@ export function testAdapter(options: ConformanceOptions): void {
         const messages = out.logs.map((l) => l.message)
         for (const m of messages) expect(m).toContain(tag)
         for (const source of ['stdout', 'stderr', 'structured', 'fd1', 'child', 'after sleep']) {
-          expect(messages.some((m) => m.startsWith(`${source} ${tag}`)), `${source} ${tag} in ${messages}`).toBe(true)
+          expect(
+            messages.some((m) => m.startsWith(`${source} ${tag}`)),
+            `${source} ${tag} in ${messages}`,
+          ).toBe(true)
         }
         expect(out.logs.find((l) => l.message.startsWith('stderr'))?.level).toBe('error')
         expect(out.logs.find((l) => l.message.startsWith('stdout'))?.level).toBe('info')

@@ -2,7 +2,15 @@
  * The environment of a function process: never the host's. A small base that runtimes need to
  * start, what the adapter asks to pass through, and what the function's manifest declares.
  */
-export const BASE_ENV: readonly string[] = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'USER']
+export const BASE_ENV: readonly string[] = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TMPDIR',
+  'TZ',
+  'USER',
+]
 
 export interface EnvOptions {
   /** Host variables the runtime needs (e.g. GOCACHE, DENO_DIR). */

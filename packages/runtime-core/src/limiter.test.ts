@@ -23,7 +23,10 @@ describe('Limiter', () => {
   it('is BUSY after the wait timeout and CANCELLED on abort', async () => {
     const l = new Limiter({ max: 1, waitTimeoutMs: 50 })
     await l.acquire()
-    await expect(l.acquire()).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('50 ms') })
+    await expect(l.acquire()).rejects.toMatchObject({
+      code: 'BUSY',
+      message: expect.stringContaining('50 ms'),
+    })
     const ac = new AbortController()
     const p = l.acquire(ac.signal)
     ac.abort()

@@ -13,12 +13,18 @@ export interface Outcome {
   runMs: number
 }
 
-export function failure(error: FnError | FnErrorBody, logs: LogEntry[], cold: boolean, runMs: number): Outcome {
+export function failure(
+  error: FnError | FnErrorBody,
+  logs: LogEntry[],
+  cold: boolean,
+  runMs: number,
+): Outcome {
   const body = error instanceof FnError ? error.toJSON() : error
   return { ok: false, error: body, logs, cold, runMs }
 }
 
-const OUT_OF_MEMORY = /heap out of memory|MemoryError|fatal error: runtime: out of memory|out of memory/i
+const OUT_OF_MEMORY =
+  /heap out of memory|MemoryError|fatal error: runtime: out of memory|out of memory/i
 
 /** Describes an unexpected exit: MEMORY_LIMIT when the runtime says so, CRASHED otherwise. */
 export function exitError(
@@ -30,11 +36,19 @@ export function exitError(
   const tail = stderrTail.trim()
   const details = { exitCode: exit.code, signal: exit.signal, stderr: tail }
   if (OUT_OF_MEMORY.test(tail)) {
-    return new FnError('MEMORY_LIMIT', `[fn] ${what} ran out of memory (${how})${tail ? `:\n${tail}` : ''}`, {
-      details,
-    })
+    return new FnError(
+      'MEMORY_LIMIT',
+      `[fn] ${what} ran out of memory (${how})${tail ? `:\n${tail}` : ''}`,
+      {
+        details,
+      },
+    )
   }
-  return new FnError('CRASHED', `[fn] ${what} ${how}${tail ? `; stderr:\n${tail}` : ' and wrote nothing to stderr'}`, {
-    details,
-  })
+  return new FnError(
+    'CRASHED',
+    `[fn] ${what} ${how}${tail ? `; stderr:\n${tail}` : ' and wrote nothing to stderr'}`,
+    {
+      details,
+    },
+  )
 }

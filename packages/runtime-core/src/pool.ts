@@ -3,7 +3,7 @@
  * a bounded queue (BUSY beyond it), `min` kept warm, idle ones retired, workers recycled after
  * `maxRequests`, dead ones replaced. `close()` drains in-flight calls and leaves no process.
  */
-import { type FnRequest, FnError } from '@fn/protocol'
+import { FnError, type FnRequest } from '@fn/protocol'
 import { Limiter } from './limiter'
 import { failure, type Outcome } from './outcome'
 import type { InvokeOptions, Worker } from './worker'
@@ -71,7 +71,9 @@ export class WorkerPool {
   /** Starts workers until `max(min, count)` are alive; the first failure rejects. */
   async warmUp(count = 0): Promise<void> {
     const missing = Math.min(this.options.max, Math.max(this.options.min, count)) - this.all.size
-    const workers = await Promise.all(Array.from({ length: Math.max(0, missing) }, () => this.spawn()))
+    const workers = await Promise.all(
+      Array.from({ length: Math.max(0, missing) }, () => this.spawn()),
+    )
     for (const w of workers) this.park(w)
   }
 

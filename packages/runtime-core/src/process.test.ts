@@ -30,10 +30,13 @@ describe('runProcess', () => {
   it('kills the whole group at the deadline, a TERM-ignoring grandchild included', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fn-proc-'))
     const pidFile = join(dir, 'pid')
-    const r = await runProcess(sh(`sh -c 'trap "" TERM; sleep 300' & echo $! > ${pidFile}; sleep 300`), {
-      timeoutMs: 300,
-      killGraceMs: 100,
-    })
+    const r = await runProcess(
+      sh(`sh -c 'trap "" TERM; sleep 300' & echo $! > ${pidFile}; sleep 300`),
+      {
+        timeoutMs: 300,
+        killGraceMs: 100,
+      },
+    )
     expect(r.timedOut).toBe(true)
     const pid = Number(readFileSync(pidFile, 'utf8'))
     await new Promise((res) => setTimeout(res, 200))

@@ -99,13 +99,18 @@ export function exitOf(
       resolve({ code: child.exitCode, signal: child.signalCode })
       return
     }
-    child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }))
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      resolve({ code: null, signal: null, error }),
+    )
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
 }
 
 /** Runs a process to completion under the limits given. Never rejects. */
-export async function runProcess(spec: LaunchSpec, options: RunOptions = {}): Promise<ProcessResult> {
+export async function runProcess(
+  spec: LaunchSpec,
+  options: RunOptions = {},
+): Promise<ProcessResult> {
   const started = performance.now()
   const stdout = new CappedBuffer(options.maxStdoutBytes ?? 32 * 1024 * 1024)
   const stderr = new CappedBuffer(options.maxStderrBytes ?? 1024 * 1024)

@@ -2,7 +2,7 @@
  * One invocation in a fresh process: the stdio protocol (request on stdin, response on stdout)
  * and the oneshot mode of handler functions (a worker that serves one call).
  */
-import { type FnRequest, FnError, type LogEntry, normalizeResponse } from '@fn/protocol'
+import { FnError, type FnRequest, type LogEntry, normalizeResponse } from '@fn/protocol'
 import { DEFAULT_LOG_LIMITS, finishLogs, type LogLimits, linesToLogs } from './logs'
 import { exitError, failure, type Outcome } from './outcome'
 import { type LaunchSpec, runProcess } from './process'
@@ -20,7 +20,11 @@ export interface OneshotOptions {
 }
 
 /** Runs a `protocol: stdio` function once. Never rejects. */
-export async function runStdio(spec: LaunchSpec, request: FnRequest, options: OneshotOptions): Promise<Outcome> {
+export async function runStdio(
+  spec: LaunchSpec,
+  request: FnRequest,
+  options: OneshotOptions,
+): Promise<Outcome> {
   const label = options.label ?? 'function'
   const limits = { ...DEFAULT_LOG_LIMITS, ...options.logs }
   const input = JSON.stringify(request)
@@ -45,12 +49,17 @@ export async function runStdio(spec: LaunchSpec, request: FnRequest, options: On
       ),
     )
   }
-  if (result.cancelled) return done(new FnError('CANCELLED', `[fn] ${label}: the invocation was cancelled`))
+  if (result.cancelled)
+    return done(new FnError('CANCELLED', `[fn] ${label}: the invocation was cancelled`))
   if (result.timedOut) {
     return done(
-      new FnError('TIMEOUT', `[fn] ${label} timed out after ${options.timeoutMs} ms; its process group was killed`, {
-        details: { timeoutMs: options.timeoutMs },
-      }),
+      new FnError(
+        'TIMEOUT',
+        `[fn] ${label} timed out after ${options.timeoutMs} ms; its process group was killed`,
+        {
+          details: { timeoutMs: options.timeoutMs },
+        },
+      ),
     )
   }
   if (result.outputLimit) {
@@ -69,15 +78,27 @@ export async function runStdio(spec: LaunchSpec, request: FnRequest, options: On
         duration_ms: result.durationMs,
       })
       const logs = finishLogs([...response.logs, ...parsed.logs, ...stderrLogs], limits)
-      if (response.success) return { ok: true, output: response.output ?? null, logs, cold: true, runMs: result.durationMs }
-      const error = response.error ?? { code: 'FUNCTION_ERROR', message: 'the function reported failure' }
+      if (response.success)
+        return {
+          ok: true,
+          output: response.output ?? null,
+          logs,
+          cold: true,
+          runMs: result.durationMs,
+        }
+      const error = response.error ?? {
+        code: 'FUNCTION_ERROR',
+        message: 'the function reported failure',
+      }
       return { ok: false, error, logs, cold: true, runMs: result.durationMs }
     } catch (err) {
       if (result.exitCode === 0) return done(withTail(err as FnError, result.stderrTail))
     }
   }
   if (result.exitCode !== 0 || result.signal) {
-    return done(exitError(label, { code: result.exitCode, signal: result.signal }, result.stderrTail))
+    return done(
+      exitError(label, { code: result.exitCode, signal: result.signal }, result.stderrTail),
+    )
   }
   const excerpt = result.stdout.subarray(0, 200).toString('utf8')
   return done(
@@ -118,7 +139,10 @@ function parseStdout(
 function withTail(error: FnError, tail: string): FnError {
   const t = tail.trim()
   if (!t) return error
-  return new FnError(error.code, `${error.message}; stderr:\n${t}`, { details: error.details, cause: error })
+  return new FnError(error.code, `${error.message}; stderr:\n${t}`, {
+    details: error.details,
+    cause: error,
+  })
 }
 
 /** Runs a handler function in a fresh worker for one call (mode: oneshot). Never rejects. */

@@ -4,10 +4,10 @@
  */
 import { join } from 'node:path'
 import type { FunctionDefinition } from '@fn/manifest'
-import { type FnRequest, FnError } from '@fn/protocol'
+import { FnError, type FnRequest } from '@fn/protocol'
 import type { ProcessKind, RuntimeAdapter, RuntimeInfo } from './adapter'
 import { Limiter } from './limiter'
-import { type LogLimits } from './logs'
+import type { LogLimits } from './logs'
 import { failure, type Outcome } from './outcome'
 import { type PoolStats, WorkerPool } from './pool'
 import type { LaunchSpec } from './process'
@@ -131,7 +131,10 @@ export async function createRunner(
     async invoke(request, o = {}) {
       const queued = performance.now()
       if (closing) {
-        return { ...failure(new FnError('CANCELLED', `[fn] ${label} is shutting down`), [], false, 0), queueMs: 0 }
+        return {
+          ...failure(new FnError('CANCELLED', `[fn] ${label} is shutting down`), [], false, 0),
+          queueMs: 0,
+        }
       }
       let release: () => void
       try {
@@ -147,14 +150,20 @@ export async function createRunner(
         ...(o.signal ? { signal: o.signal } : {}),
         ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
       }
-      const run = (kind === 'stdio' ? runStdio(spec, request, once) : runHandlerOnce(spec, request, once)).finally(
-        release,
-      )
+      const run = (
+        kind === 'stdio' ? runStdio(spec, request, once) : runHandlerOnce(spec, request, once)
+      ).finally(release)
       inFlight.add(run)
       void run.finally(() => inFlight.delete(run))
       return { ...(await run), queueMs }
     },
-    stats: () => ({ alive: inFlight.size, busy: inFlight.size, idle: 0, queued: limiter.queued, started }),
+    stats: () => ({
+      alive: inFlight.size,
+      busy: inFlight.size,
+      idle: 0,
+      queued: limiter.queued,
+      started,
+    }),
     warmUp: async () => {},
     async close() {
       closing = true

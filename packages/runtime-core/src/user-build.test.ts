@@ -56,7 +56,10 @@ describe('fn.yaml build', () => {
 
   it('never runs twice at once for the same inputs', async () => {
     const slow = `sleep 0.2 && ${script}`
-    const [a, b] = await Promise.all([runUserBuild(def(slow), stamps), runUserBuild(def(slow), stamps)])
+    const [a, b] = await Promise.all([
+      runUserBuild(def(slow), stamps),
+      runUserBuild(def(slow), stamps),
+    ])
     expect(a && b).toBe(true)
     expect((await readFile(join(dir, 'runs.log'), 'utf8')).trim().split('\n')).toEqual(['run'])
   })

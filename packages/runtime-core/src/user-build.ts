@@ -32,7 +32,9 @@ export function globToRegExp(glob: string): RegExp {
 export async function buildInputs(fn: FunctionDefinition): Promise<string[]> {
   const build = fn.build
   if (!build) return []
-  const output = build.output ? relative(fn.dir, resolve(fn.dir, build.output)).split(sep).join('/') : undefined
+  const output = build.output
+    ? relative(fn.dir, resolve(fn.dir, build.output)).split(sep).join('/')
+    : undefined
   const patterns = build.watch.map(globToRegExp)
   return listFiles(fn.dir, (rel) => {
     if (output && (rel === output || rel.startsWith(`${output}/`))) return false

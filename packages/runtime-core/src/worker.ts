@@ -7,16 +7,23 @@ import type { ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
 import {
   encodeFrame,
+  FnError,
   type FnRequest,
   type Frame,
-  FnError,
   FrameDecoder,
   type LogEntry,
 } from '@fn/protocol'
 import { StreamCapture } from './capture'
 import { DEFAULT_LOG_LIMITS, finishLogs, type LogLimits } from './logs'
 import { exitError, failure, type Outcome } from './outcome'
-import { DEFAULT_KILL_GRACE_MS, exitOf, killGroup, type LaunchSpec, spawnGroup, terminateGroup } from './process'
+import {
+  DEFAULT_KILL_GRACE_MS,
+  exitOf,
+  killGroup,
+  type LaunchSpec,
+  spawnGroup,
+  terminateGroup,
+} from './process'
 import { TailBuffer } from './tail'
 
 export interface WorkerOptions {
@@ -139,7 +146,9 @@ export class Worker {
   invoke(request: FnRequest, options: InvokeOptions): Promise<Outcome> {
     if (this.dead || this.pending) {
       const why = this.dead ? 'is no longer running' : 'is busy'
-      return Promise.resolve(failure(new FnError('CRASHED', `[fn] ${this.label} ${why}`), [], false, 0))
+      return Promise.resolve(
+        failure(new FnError('CRASHED', `[fn] ${this.label} ${why}`), [], false, 0),
+      )
     }
     const id = String(++this.seq)
     this.requests++
@@ -224,7 +233,11 @@ export class Worker {
       case 'log': {
         const p = this.pending
         if (p && frame.id === p.id) {
-          const entry: LogEntry = { level: frame.level, message: frame.message, timestamp: frame.timestamp }
+          const entry: LogEntry = {
+            level: frame.level,
+            message: frame.message,
+            timestamp: frame.timestamp,
+          }
           if (frame.data !== undefined) entry.data = frame.data
           p.logs.push(entry)
         }
@@ -233,25 +246,45 @@ export class Worker {
       case 'result':
       case 'error': {
         if (frame.type === 'error' && frame.id === undefined) {
-          const error = new FnError(frame.error.code, frame.error.message, { details: frame.error.details })
+          const error = new FnError(frame.error.code, frame.error.message, {
+            details: frame.error.details,
+          })
           if (this.readyWaiter) this.readyWaiter(error)
           else this.fail(error)
           return
         }
         const p = this.pending
         if (!p || frame.id !== p.id) {
-          this.fail(new FnError('PROTOCOL_ERROR', `[fn] ${this.label} answered invocation ${frame.id}, which is not in progress`))
+          this.fail(
+            new FnError(
+              'PROTOCOL_ERROR',
+              `[fn] ${this.label} answered invocation ${frame.id}, which is not in progress`,
+            ),
+          )
           return
         }
-        void this.complete(p, frame.type === 'result' ? { ok: true, output: frame.output } : { ok: false, error: frame.error })
+        void this.complete(
+          p,
+          frame.type === 'result'
+            ? { ok: true, output: frame.output }
+            : { ok: false, error: frame.error },
+        )
         return
       }
       default:
-        this.fail(new FnError('PROTOCOL_ERROR', `[fn] ${this.label} sent a "${frame.type}" frame, which only the host sends`))
+        this.fail(
+          new FnError(
+            'PROTOCOL_ERROR',
+            `[fn] ${this.label} sent a "${frame.type}" frame, which only the host sends`,
+          ),
+        )
     }
   }
 
-  private async complete(p: Pending, result: Pick<Outcome, 'ok' | 'output' | 'error'>): Promise<void> {
+  private async complete(
+    p: Pending,
+    result: Pick<Outcome, 'ok' | 'output' | 'error'>,
+  ): Promise<void> {
     // The end markers were written before the result frame; they are in the pipes already.
     await Promise.all([this.stdout.settled(1000), this.stderr.settled(1000)])
     if (this.pending !== p) return
@@ -269,18 +302,28 @@ export class Worker {
     this.dead = true
     this.kill()
     if (p) {
-      const logs = finishLogs([...p.logs, ...this.stdout.take(), ...this.stderr.take()], this.limits)
+      const logs = finishLogs(
+        [...p.logs, ...this.stdout.take(), ...this.stderr.take()],
+        this.limits,
+      )
       p.settle(failure(error, logs, false, performance.now() - p.started))
     }
   }
 
-  private onExit(exit: { code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }): void {
+  private onExit(exit: {
+    code: number | null
+    signal: NodeJS.Signals | null
+    error?: NodeJS.ErrnoException
+  }): void {
     const wasDead = this.dead
     this.dead = true
     killGroup(this.pid, 'SIGKILL')
     if (exit.error) {
       this.readyWaiter?.(
-        new FnError('RUNTIME_NOT_AVAILABLE', `[fn] could not start ${this.label}: ${exit.error.message}`),
+        new FnError(
+          'RUNTIME_NOT_AVAILABLE',
+          `[fn] could not start ${this.label}: ${exit.error.message}`,
+        ),
       )
     } else if (this.readyWaiter) {
       this.readyWaiter(exitError(`${this.label} (before it was ready)`, exit, this.tail.toString()))

@@ -10,6 +10,8 @@ import {
   type AdapterOptions,
   type BuildCacheStats,
   defineAdapter,
+  hashInputs,
+  listFiles,
   type PrepareContext,
   type Requirement,
   type RuntimeAdapter,
@@ -105,7 +107,17 @@ export function python(options: PythonOptions = {}): PythonAdapter {
 
   async function prepare(fn: FunctionDefinition, ctx: PrepareContext): Promise<PythonPrepared> {
     const prepared: PythonPrepared = {}
-    if (cache) prepared.pycache = join(ctx.cacheDir, 'pycache')
+    if (cache) {
+      // Python trusts a .pyc whose source has the same size and mtime in whole seconds: an edit
+      // within the same second (a hot reload) would run stale bytecode. A prefix per content of
+      // the function's .py files rules that out; prepare runs once per (re)load, not per call.
+      const sources = await listFiles(fn.dir, (rel) => rel.endsWith('.py'))
+      prepared.pycache = join(
+        ctx.cacheDir,
+        'pycache',
+        (await hashInputs(fn.dir, sources)).slice(0, 16),
+      )
+    }
     const venv = await venvs.ensure(fn, ctx)
     if (venv) prepared.venv = venv
     return prepared
