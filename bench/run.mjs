@@ -4,14 +4,13 @@
 //   pnpm bench -- node python  (some)
 // Writes bench/results/<date>.json and bench/results/<date>.md.
 import { spawn } from 'node:child_process'
-import { cpus, totalmem } from 'node:os'
-import { mkdir, mkdtemp, rm, writeFile, cp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cpus, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadFunction } from '@fn/manifest'
-import { createRunner, functionEnv, runProcess } from '@fn/runtime-core'
 import { bun } from '@fn/runtime-bun'
+import { createRunner, functionEnv, runProcess } from '@fn/runtime-core'
 import { deno } from '@fn/runtime-deno'
 import { go } from '@fn/runtime-go'
 import { node } from '@fn/runtime-node'
@@ -67,7 +66,11 @@ async function bareSpawn(command, args, cwd, n) {
 
 /** A persistent child answering NDJSON over pipes, no fn code: the round-trip floor. */
 function rawChild(command, args, cwd) {
-  const child = spawn(command, args, { cwd, env: functionEnv({}), stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(command, args, {
+    cwd,
+    env: functionEnv({}),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
   const waiting = new Map()
   let buf = ''
   child.stdout.setEncoding('utf8')
@@ -97,8 +100,20 @@ function rawChild(command, args, cwd) {
 // ---------------------------------------------------------------- the runtimes
 const RUNTIMES = {
   node: { adapter: () => node(), raw: ['echo.mjs'], spawnScript: 'spawn.mjs', entry: 'index.mjs' },
-  deno: { adapter: () => deno(), raw: ['run', 'echo.mjs'], spawnScript: ['run', 'spawn.mjs'], entry: 'index.js', marker: 'deno.json' },
-  bun: { adapter: () => bun(), raw: ['echo.mjs'], spawnScript: 'spawn.mjs', entry: 'index.js', marker: 'bunfig.toml' },
+  deno: {
+    adapter: () => deno(),
+    raw: ['run', 'echo.mjs'],
+    spawnScript: ['run', 'spawn.mjs'],
+    entry: 'index.js',
+    marker: 'deno.json',
+  },
+  bun: {
+    adapter: () => bun(),
+    raw: ['echo.mjs'],
+    spawnScript: 'spawn.mjs',
+    entry: 'index.js',
+    marker: 'bunfig.toml',
+  },
   python: { adapter: () => python(), raw: ['echo.py'], spawnScript: 'spawn.py', entry: 'main.py' },
   go: { adapter: () => go(), entry: 'main.go' },
 }
@@ -124,11 +139,28 @@ async function benchRuntime(name, root) {
   // Functions under test.
   const stdioFiles =
     name === 'go'
-      ? { 'main.go': await readFixture('spawn-go/main.go'), 'go.mod': 'module fnbench/stdio\n\ngo 1.21\n' }
-      : { [rt.entry]: await readFixture(`raw/${Array.isArray(rt.spawnScript) ? rt.spawnScript[1] : rt.spawnScript}`) }
-  const stdioFn = await fnFolder(root, `${name}-stdio`, { ...stdioFiles, ...extra }, `runtime: ${name}\nprotocol: stdio\n`)
+      ? {
+          'main.go': await readFixture('spawn-go/main.go'),
+          'go.mod': 'module fnbench/stdio\n\ngo 1.21\n',
+        }
+      : {
+          [rt.entry]: await readFixture(
+            `raw/${Array.isArray(rt.spawnScript) ? rt.spawnScript[1] : rt.spawnScript}`,
+          ),
+        }
+  const stdioFn = await fnFolder(
+    root,
+    `${name}-stdio`,
+    { ...stdioFiles, ...extra },
+    `runtime: ${name}\nprotocol: stdio\n`,
+  )
   const handlerFiles = { ...HANDLERS[name](rt.entry), ...extra }
-  const warmFn = await fnFolder(root, `${name}-warm`, handlerFiles, `runtime: ${name}\npool: { min: 2, max: 2 }\n`)
+  const warmFn = await fnFolder(
+    root,
+    `${name}-warm`,
+    handlerFiles,
+    `runtime: ${name}\npool: { min: 2, max: 2 }\n`,
+  )
 
   // Floors.
   const rawDir = name === 'go' ? join(root, 'raw-go') : join(fixtures, 'raw')
@@ -138,8 +170,18 @@ async function benchRuntime(name, root) {
     await cp(join(fixtures, 'raw-go'), join(root, 'raw-go'), { recursive: true })
     await cp(join(fixtures, 'spawn-go'), join(root, 'spawn-go'), { recursive: true })
     const goEnv = { ...process.env }
-    await runProcess({ command: info.bin, args: ['build', '-o', 'raw', '.'], cwd: join(root, 'raw-go'), env: goEnv })
-    await runProcess({ command: info.bin, args: ['build', '-o', 'spawn', '.'], cwd: join(root, 'spawn-go'), env: goEnv })
+    await runProcess({
+      command: info.bin,
+      args: ['build', '-o', 'raw', '.'],
+      cwd: join(root, 'raw-go'),
+      env: goEnv,
+    })
+    await runProcess({
+      command: info.bin,
+      args: ['build', '-o', 'spawn', '.'],
+      cwd: join(root, 'spawn-go'),
+      env: goEnv,
+    })
     rawCmd = [join(root, 'raw-go', 'raw'), []]
     spawnCmd = [join(root, 'spawn-go', 'spawn'), [], join(root, 'spawn-go')]
   } else {
@@ -165,7 +207,9 @@ async function benchRuntime(name, root) {
   await warm.warmUp()
   for (let i = 0; i < 50; i++) await warm.invoke(request(SMALL, i))
   out.fnWarm = await timeSeq(N.seq, (i) => warm.invoke(request(SMALL, i)))
-  out.fnThroughput = await throughput(N.concurrent, CONCURRENCY, (i) => warm.invoke(request(SMALL, i)))
+  out.fnThroughput = await throughput(N.concurrent, CONCURRENCY, (i) =>
+    warm.invoke(request(SMALL, i)),
+  )
   out.fnBig = await timeSeq(N.big, (i) => warm.invoke(request(BIG, i)))
   const check = await warm.invoke(request(SMALL))
   if (!check.ok) throw new Error(`${name} warm handler failed: ${JSON.stringify(check.error)}`)
@@ -175,7 +219,12 @@ async function benchRuntime(name, root) {
     // go run per call (what a naive Go runner does) vs fn's cached binary.
     out.goRun = await timeSeq(3, () =>
       runProcess(
-        { command: info.bin, args: ['run', '.'], cwd: join(root, 'spawn-go'), env: { ...process.env } },
+        {
+          command: info.bin,
+          args: ['run', '.'],
+          cwd: join(root, 'spawn-go'),
+          env: { ...process.env },
+        },
         { input: JSON.stringify(request(SMALL)) },
       ),
     )
@@ -203,10 +252,16 @@ function report(results, meta) {
   const rows = []
   rows.push(`# fn benchmark, ${meta.date}`)
   rows.push('')
-  rows.push(`Machine: ${meta.cpus} × ${meta.cpuModel}, ${meta.memGiB} GiB, Node ${meta.node}, ${meta.platform}.`)
-  rows.push(`Samples: ${N.spawn} spawns, ${N.seq} sequential calls, ${N.concurrent} calls with ${CONCURRENCY} concurrent callers (pool of 2 workers), ${N.big} × 1 MiB.`)
+  rows.push(
+    `Machine: ${meta.cpus} × ${meta.cpuModel}, ${meta.memGiB} GiB, Node ${meta.node}, ${meta.platform}.`,
+  )
+  rows.push(
+    `Samples: ${N.spawn} spawns, ${N.seq} sequential calls, ${N.concurrent} calls with ${CONCURRENCY} concurrent callers (pool of 2 workers), ${N.big} × 1 MiB.`,
+  )
   rows.push('')
-  rows.push('| runtime | bare spawn p50 | fn stdio p50 | stdio / spawn (target ≤ 1.1) | raw round trip p50 | fn warm p50 / p99 | warm / raw (target ≤ 1.5) | spawn / warm (target ≥ 300) | raw req/s (64 callers) | fn req/s | raw 1 MiB p50 | fn 1 MiB p50 |')
+  rows.push(
+    '| runtime | bare spawn p50 | fn stdio p50 | stdio / spawn (target ≤ 1.1) | raw round trip p50 | fn warm p50 / p99 | warm / raw (target ≤ 1.5) | spawn / warm (target ≥ 300) | raw req/s (64 callers) | fn req/s | raw 1 MiB p50 | fn 1 MiB p50 |',
+  )
   rows.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
   for (const r of results) {
     if (r.error) {
@@ -223,10 +278,18 @@ function report(results, meta) {
     rows.push('| Go | p50 | vs prebuilt binary spawn |')
     rows.push('| --- | --- | --- |')
     rows.push(`| prebuilt binary, bare spawn (floor) | ${ms(g.spawnFloor.p50)} ms | 1 |`)
-    rows.push(`| \`go run\` per call | ${ms(g.goRun.p50)} ms | ${ratio(g.goRun.p50, g.spawnFloor.p50)} |`)
-    rows.push(`| fn stdio, cached binary (oneshot) | ${ms(g.fnStdio.p50)} ms | ${ratio(g.fnStdio.p50, g.spawnFloor.p50)} (target ≤ 2) |`)
-    rows.push(`| fn first call including the build | ${ms(g.goFirstCallWithBuild)} ms | ${ratio(g.goFirstCallWithBuild, g.spawnFloor.p50)} |`)
-    rows.push(`| fn handler, warm | ${ms(g.fnWarm.p50 * 1000)} µs | ${ratio(g.fnWarm.p50, g.spawnFloor.p50)} |`)
+    rows.push(
+      `| \`go run\` per call | ${ms(g.goRun.p50)} ms | ${ratio(g.goRun.p50, g.spawnFloor.p50)} |`,
+    )
+    rows.push(
+      `| fn stdio, cached binary (oneshot) | ${ms(g.fnStdio.p50)} ms | ${ratio(g.fnStdio.p50, g.spawnFloor.p50)} (target ≤ 2) |`,
+    )
+    rows.push(
+      `| fn first call including the build | ${ms(g.goFirstCallWithBuild)} ms | ${ratio(g.goFirstCallWithBuild, g.spawnFloor.p50)} |`,
+    )
+    rows.push(
+      `| fn handler, warm | ${ms(g.fnWarm.p50 * 1000)} µs | ${ratio(g.fnWarm.p50, g.spawnFloor.p50)} |`,
+    )
   }
   return `${rows.join('\n')}\n`
 }
@@ -260,6 +323,9 @@ const meta = {
 }
 const md = report(results, meta)
 await mkdir(join(here, 'results'), { recursive: true })
-await writeFile(join(here, 'results', `${date}.json`), `${JSON.stringify({ meta, N, results }, null, 2)}\n`)
+await writeFile(
+  join(here, 'results', `${date}.json`),
+  `${JSON.stringify({ meta, N, results }, null, 2)}\n`,
+)
 await writeFile(join(here, 'results', `${date}.md`), md)
 process.stdout.write(md)

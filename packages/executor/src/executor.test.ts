@@ -159,11 +159,12 @@ describe('executor', () => {
     expect(summary?.error?.message).toContain('30x')
   })
 
-  it('resolves ${VAR} from the host env and never leaks the rest of it', async () => {
+  it('resolves $VAR references from the host env and never leaks the rest of it', async () => {
     process.env['FN_EXECUTOR_TEST_SECRET'] = 'leak'
     await fn(
       'env',
       `cat > /dev/null; echo "{\\"success\\": true, \\"output\\": \\"\${FN_EXECUTOR_TEST_SECRET:-none} \${DECLARED}\\"}"\n`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: fn.yaml interpolation syntax
       'protocol: stdio\nenv:\n  DECLARED: yes-${FN_EXECUTOR_TEST_HOST}\n',
     )
     const ex = await start({ hostEnv: { ...process.env, FN_EXECUTOR_TEST_HOST: 'from-host' } })

@@ -7,8 +7,14 @@ describe('Limiter', () => {
     const a = await l.acquire()
     await l.acquire()
     const order: number[] = []
-    const c = l.acquire().then((r) => (order.push(3), r))
-    const d = l.acquire().then((r) => (order.push(4), r))
+    const c = l.acquire().then((r) => {
+      order.push(3)
+      return r
+    })
+    const d = l.acquire().then((r) => {
+      order.push(4)
+      return r
+    })
     expect(l.running).toBe(2)
     expect(l.queued).toBe(2)
     await expect(l.acquire()).rejects.toMatchObject({ code: 'BUSY' })

@@ -70,10 +70,7 @@ export class Worker {
   private readyWaiter: ((error?: FnError) => void) | undefined
   private readonly deathListeners: Array<() => void> = []
 
-  private constructor(
-    private readonly child: ChildProcess,
-    options: WorkerOptions,
-  ) {
+  private constructor(child: ChildProcess, options: WorkerOptions) {
     this.label = options.label ?? 'worker'
     this.pid = child.pid
     this.grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS

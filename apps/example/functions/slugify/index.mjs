@@ -9,4 +9,6 @@ const slug = title
   .toLowerCase()
   .replace(/[^a-z0-9]+/g, '-')
   .replace(/^-+|-+$/g, '')
-process.stdout.write(JSON.stringify({ request_id: request.request_id, success: true, output: { slug } }))
+process.stdout.write(
+  JSON.stringify({ request_id: request.request_id, success: true, output: { slug } }),
+)
