@@ -22,7 +22,6 @@ const host = process.env['FN_HOST'] ?? '127.0.0.1'
 const executor = createExecutor({
   dir: join(root, 'functions'),
   runtimes: [node(), deno(), bun(), python(), go()],
-  cacheDir: join(root, 'node_modules', '.cache', 'fn'),
   onEvent: (e) => {
     if (e.type === 'problem') console.error(`[fn] problem in ${e.dir}: ${e.error.message}`)
     if (e.type === 'unavailable') console.error(`[fn] ${e.name} unavailable: ${e.error.message}`)

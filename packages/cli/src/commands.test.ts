@@ -219,6 +219,27 @@ process.stdout.write(JSON.stringify({ request_id: request.request_id, success: t
       await ok.cleanup()
     }
   })
+
+  it('fn build starts a worker of each handler, so a module that does not load fails it', async () => {
+    const bad = await project({
+      'good/index.mjs': 'export default () => 1\n',
+      'typo/index.mjs': 'export default () => {\n',
+    })
+    try {
+      const run = await fn(['build', '--json'], { cwd: bad.root })
+      expect(run.code).toBe(1)
+      const result = json<{
+        functions: Array<{ name: string; status: string; error?: { code: string } }>
+      }>(run)
+      expect(result.functions.find((f) => f.name === 'typo')).toMatchObject({
+        status: 'failed',
+        error: { code: 'BUILD_FAILED' },
+      })
+      expect(result.functions.find((f) => f.name === 'good')?.status).toBe('ok')
+    } finally {
+      await bad.cleanup()
+    }
+  })
 })
 
 describeRuntime('python', 'fn invoke on Python', () => {

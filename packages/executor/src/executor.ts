@@ -3,9 +3,7 @@
  * function (warm pool or oneshot), under a global concurrency limit, with stats and reload.
  */
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve, sep } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import {
   discover,
   ENTRY_EXTENSIONS,
@@ -46,7 +44,11 @@ export interface ExecutorOptions {
   maxQueue?: number
   /** How long a caller may wait for a slot before BUSY. Default 30 s. */
   queueTimeoutMs?: number
-  /** Build outputs. Default: node_modules/.cache/fn in the current folder, else the OS temp folder. */
+  /**
+   * Build outputs (compiled Go binaries, venvs, dependency installs, bytecode). Default: `.fn/cache`
+   * beside the functions folder (`<dir>/../.fn/cache`), else in the current folder: the same place
+   * whatever folder the host runs from, so builds are reused across restarts.
+   */
   cacheDir?: string
   /** Host environment for `${VAR}` in fn.yaml env. Default process.env. */
   hostEnv?: Record<string, string | undefined>
@@ -123,6 +125,7 @@ export class Executor {
   private readonly started = Date.now()
   private readonly cacheDir: string
   private closed = false
+  private verify = false
   private reloading: Promise<void> | undefined
   private reloadAgain: Promise<void> | undefined
   private stopWatching: (() => Promise<void>) | undefined
@@ -135,16 +138,17 @@ export class Executor {
       ...(options.queueTimeoutMs !== undefined ? { waitTimeoutMs: options.queueTimeoutMs } : {}),
       label: 'the executor',
     })
-    this.cacheDir = resolve(
-      options.cacheDir ??
-        (existsSync('node_modules')
-          ? join('node_modules', '.cache', 'fn')
-          : join(tmpdir(), 'fn-cache')),
-    )
+    const home = options.dir ? dirname(resolve(options.dir)) : process.cwd()
+    this.cacheDir = resolve(options.cacheDir ?? join(home, '.fn', 'cache'))
   }
 
-  /** Discovers, validates and builds every function; problems are kept, never thrown. */
-  async start(): Promise<void> {
+  /**
+   * Discovers, validates and builds every function; problems are kept, never thrown. With
+   * `verify`, every handler function also starts one worker, so a module that does not load
+   * (a syntax error, a missing handler) shows as BUILD_FAILED now rather than on its first call.
+   */
+  async start(options: { verify?: boolean } = {}): Promise<void> {
+    this.verify = options.verify ?? false
     await this.reload()
   }
 
@@ -460,7 +464,7 @@ export class Executor {
       })
       try {
         // On a reload, one worker of the new version must start before it replaces the old.
-        await runner.warmUp(entry.runner ? 1 : 0)
+        await runner.warmUp(entry.runner || this.verify ? 1 : 0)
       } catch (err) {
         await runner.close()
         throw err

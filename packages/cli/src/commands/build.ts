@@ -22,9 +22,10 @@ export interface BuildResult {
 }
 
 /**
- * Builds every function: the adapter's prepare step (dependency installs, compilation), plus the
- * pool's `min` workers where fn.yaml asks for them. Outputs land in the build cache that
- * `fn serve`, `fn dev` and `fn invoke` reuse (same working folder, same cache).
+ * Builds every function: the fn.yaml build, the adapter's prepare step (dependency installs,
+ * compilation), and one worker of every handler function, so a module that does not load fails
+ * here. Outputs land in the build cache beside the functions folder (`.fn/cache`) that
+ * `fn serve`, `fn dev` and `fn invoke` reuse.
  */
 export async function buildCommand(options: BuildCommandOptions): Promise<ExitCode> {
   const dir = functionsDir(options.dir)
@@ -71,7 +72,7 @@ export async function buildCommand(options: BuildCommandOptions): Promise<ExitCo
   const executor = openExecutor({ dir, runtimes, onEvent })
   progress.start(`building 0/${total}`)
   try {
-    await executor.start()
+    await executor.start({ verify: true })
   } finally {
     progress.stop()
     await executor.close()
