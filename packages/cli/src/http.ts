@@ -101,6 +101,8 @@ export function createHttpApp(executor: Executor, options: HttpAppOptions = {}):
           { details: { maxBodyBytes } },
         )
         const body = failure(error, c.req.header('x-request-id'))
+        // The rest of the body is never read: the connection cannot carry another request.
+        c.header('Connection', 'close')
         return c.json(body, answer(c.req.param('name') ?? '', body, 413) as ContentfulStatusCode)
       },
     }),
