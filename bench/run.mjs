@@ -8,6 +8,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createExecutor } from '@fn/executor'
 import { loadFunction } from '@fn/manifest'
 import { bun } from '@fn/runtime-bun'
 import { createRunner, functionEnv, runProcess } from '@fn/runtime-core'
@@ -215,6 +216,8 @@ async function benchRuntime(name, root) {
   if (!check.ok) throw new Error(`${name} warm handler failed: ${JSON.stringify(check.error)}`)
   await warm.close()
 
+  out.reload = await reloadLatency(name, adapter, root, rt, extra)
+
   if (name === 'go') {
     // go run per call (what a naive Go runner does) vs fn's cached binary.
     out.goRun = await timeSeq(3, () =>
@@ -236,6 +239,43 @@ async function benchRuntime(name, root) {
     await cold.close()
   }
   return out
+}
+
+/** Hot reload: from the file write to the first response from the new code (fn dev's loop). */
+async function reloadLatency(name, adapter, root, rt, extra) {
+  const dir = join(root, `${name}-reload`)
+  const source = (v) => HANDLERS.versioned[name](rt.entry, v)
+  const write = async (v) => {
+    await mkdir(join(dir, 'fn'), { recursive: true })
+    for (const [file, content] of Object.entries({ ...source(v), ...extra })) {
+      await writeFile(join(dir, 'fn', file), content)
+    }
+  }
+  await write(0)
+  const executor = createExecutor({
+    dir,
+    runtimes: [adapter],
+    cacheDir: join(root, '.cache', `${name}-reload`),
+  })
+  await executor.start()
+  await executor.watch({ debounceMs: 20 })
+  const times = []
+  try {
+    for (let v = 1; v <= 5; v++) {
+      const t = performance.now()
+      await write(v)
+      for (;;) {
+        const res = await executor.invoke('fn', null)
+        if (res.output === v) break
+        if (performance.now() - t > 60_000) throw new Error(`${name}: reload to v${v} never showed`)
+        await new Promise((r) => setTimeout(r, 2))
+      }
+      times.push(performance.now() - t)
+    }
+  } finally {
+    await executor.close()
+  }
+  return { p50: quantile(times, 0.5), max: Math.max(...times) }
 }
 
 async function readFixture(rel) {
@@ -271,6 +311,12 @@ function report(results, meta) {
     rows.push(
       `| ${r.runtime} ${r.version} | ${ms(r.spawnFloor.p50)} ms | ${ms(r.fnStdio.p50)} ms | ${ratio(r.fnStdio.p50, r.spawnFloor.p50)} | ${ms(r.rawRoundTrip.p50 * 1000)} µs | ${ms(r.fnWarm.p50 * 1000)} / ${ms(r.fnWarm.p99 * 1000)} µs | ${ratio(r.fnWarm.p50, r.rawRoundTrip.p50)} | ${Math.round(r.spawnFloor.p50 / r.fnWarm.p50)} | ${Math.round(r.rawThroughput)} | ${Math.round(r.fnThroughput)} | ${ms(r.rawBig.p50)} ms | ${ms(r.fnBig.p50)} ms |`,
     )
+  }
+  rows.push('')
+  rows.push('| reload: file write → first response from the new code | p50 | max (5 edits) |')
+  rows.push('| --- | --- | --- |')
+  for (const r of results) {
+    if (!r.error) rows.push(`| ${r.runtime} | ${ms(r.reload.p50)} ms | ${ms(r.reload.max)} ms |`)
   }
   const g = results.find((r) => r.runtime === 'go' && !r.error)
   if (g) {
