@@ -1,4 +1,5 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
@@ -7,7 +8,8 @@ import { testAdapter } from '@fn/runtime-core/conformance'
 import { describeRuntime } from '@fn/tooling/runtimes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jsFixtures, shimTests, useFunctions } from '../../node/test/fixtures'
-import { deno } from './index'
+import { stripJsonc } from './deps'
+import { type DenoAdapter, type DenoOptions, type DenoPrepared, deno } from './index'
 
 describeRuntime('deno', 'conformance', (bin) => {
   testAdapter({ name: 'deno', adapter: (b) => deno({ bin: b }), bin, fixtures: jsFixtures })
@@ -31,7 +33,7 @@ describe('deno: launch flags', () => {
     ...overrides,
   })
   const runtime = { name: 'deno', bin: '/usr/bin/deno', version: '2.9.6' }
-  const argsOf = (f: FunctionDefinition, prepared: unknown = { config: undefined }) =>
+  const argsOf = (f: FunctionDefinition, prepared: DenoPrepared = { config: undefined }) =>
     deno().launch(f, { runtime, prepared, kind: 'stdio' }).args
 
   it('grants nothing but reading its own folder by default, and never prompts', () => {
@@ -74,7 +76,11 @@ describe('deno: launch flags', () => {
   it('passes DENO_DIR through and nothing else of the host', () => {
     process.env['DENO_DIR'] = '/tmp/deno-dir-for-test'
     try {
-      const env = deno().launch(fn(), { runtime, prepared: undefined, kind: 'worker' }).env
+      const env = deno().launch(fn(), {
+        runtime,
+        prepared: { config: undefined },
+        kind: 'worker',
+      }).env
       expect(env['DENO_DIR']).toBe('/tmp/deno-dir-for-test')
       expect(env['NO_COLOR']).toBe('1')
       expect(env['FN_CONFORMANCE_HOST_SECRET']).toBeUndefined()
@@ -96,7 +102,8 @@ describeRuntime('deno', 'deno adapter', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
   const probe = {
-    'index.mjs': `import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+    'index.mjs': `import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 export default async ({ what, url }) => {
   if (what === 'net') return await (await fetch(url)).text()
   if (what === 'read') return readFileSync('/etc/hostname', 'utf8').trim()
@@ -187,4 +194,180 @@ export default async ({ what, url }) => {
   })
 
   shimTests(fns, deno)
+})
+
+describe('deno: deno.jsonc', () => {
+  it('reads comments and trailing commas, and leaves strings alone', () => {
+    const text = `{
+  // line comment, "quoted"
+  "imports": { "a": "npm:a@1", /* block, } */ "b": "https://x.test/a,//b", },
+  "list": [1, 2,
+  ],
+}`
+    expect(JSON.parse(stripJsonc(text))).toEqual({
+      imports: { a: 'npm:a@1', b: 'https://x.test/a,//b' },
+      list: [1, 2],
+    })
+  })
+})
+
+/** deno.json `"ms": "npm:ms@^2.1.0"`, locked at 2.1.2. */
+const denoLock = `${JSON.stringify(
+  {
+    version: '5',
+    specifiers: { 'npm:ms@^2.1.0': '2.1.2' },
+    npm: {
+      'ms@2.1.2': {
+        integrity:
+          'sha512-sGkPx+VjMtmA6MX27oA4FBFELFCZZ4S4XqeGOXCv68tT+jb3vk/RyaKWP0PTKyWtmLSM0b+adUTEvbs1PEaH2w==',
+      },
+    },
+    workspace: { dependencies: ['npm:ms@^2.1.0'] },
+  },
+  null,
+  2,
+)}\n`
+
+describeRuntime('deno', 'deno: deno.json dependencies (deno install)', () => {
+  const fns = useFunctions('deno-deps')
+  // A Deno cache of this file's own, so the first install really downloads.
+  const denoDir = () => join(dirname(fns.cacheDir()), 'deno-dir')
+  // --cached-only: a call that would download fails, so passing calls prove prepare fetched it all.
+  const adapter = (options: DenoOptions = {}): DenoAdapter =>
+    deno({ args: ['--cached-only'], installEnv: { DENO_DIR: denoDir() }, ...options })
+  const prepare = async (a: DenoAdapter, fn: FunctionDefinition) =>
+    a.prepare(fn, { runtime: await a.resolve(), cacheDir: fns.cacheDir() })
+  const imports = (map: Record<string, string>) => JSON.stringify({ imports: map })
+  const isNumber = `import isNumber from 'is-number'
+
+export default (input: unknown) => ({ isNumber: isNumber(input), from: import.meta.resolve('is-number') })
+`
+  let first: FunctionDefinition
+
+  it('fetches the npm: imports of deno.json at prepare; functions with the same deno.json share them', async () => {
+    const a = adapter()
+    first = await fns.define('deno', {
+      'index.ts': isNumber,
+      'deno.json': imports({ 'is-number': 'npm:is-number@7.0.0' }),
+    })
+    const second = await fns.define(
+      'deno',
+      {
+        'main.ts': `import isNumber from 'is-number'
+const request = JSON.parse(await new Response(Deno.stdin.readable).text())
+console.log(JSON.stringify({ success: true, output: { isNumber: isNumber(request.input), from: import.meta.resolve('is-number') } }))
+`,
+        'deno.json': imports({ 'is-number': 'npm:is-number@7.0.0' }),
+      },
+      { protocol: 'stdio', mode: 'oneshot' },
+    )
+    const [r1, r2] = [await fns.run(a, first), await fns.run(a, second)]
+    expect(a.installStats()).toEqual({ builds: 1, hits: 1 })
+    for (const r of [r1, r2]) {
+      const out = await r.invoke(fns.request(42))
+      expect(out.error).toBeUndefined()
+      expect(out.output).toMatchObject({
+        isNumber: true,
+        from: expect.stringContaining(`${denoDir()}/npm/registry.npmjs.org/is-number/7.0.0/`),
+      })
+      // The install's lockfile is used: none is written beside the function.
+      expect(existsSync(join(r.fn.dir, 'deno.lock'))).toBe(false)
+    }
+  })
+
+  it('runs nothing on a second prepare with a fresh adapter (a restart)', async () => {
+    const a = adapter()
+    const prepared = await prepare(a, first)
+    expect(a.installStats()).toEqual({ builds: 0, hits: 1 })
+    expect(prepared.deps?.lock).toMatch(/\/deps-[0-9a-f]{32}\/deno\.lock$/)
+    const args = a.launch(first, { runtime: await a.resolve(), prepared, kind: 'worker' })
+    expect(args.args).toContain(`--lock=${prepared.deps?.lock}`)
+    expect(args.env['DENO_DIR']).toBe(denoDir())
+  })
+
+  it('fetches again when deno.json changes, or when the Deno cache is gone', async () => {
+    await writeFile(join(first.dir, 'deno.json'), imports({ 'is-number': 'npm:is-number@6.0.0' }))
+    const a = adapter()
+    const r = await fns.run(a, first)
+    expect(a.installStats()).toEqual({ builds: 1, hits: 0 })
+    expect((await r.invoke(fns.request(1))).output).toMatchObject({
+      from: expect.stringContaining('/is-number/6.0.0/'),
+    })
+
+    rmSync(denoDir(), { recursive: true, force: true })
+    const b = adapter()
+    await prepare(b, first)
+    expect(b.installStats()).toEqual({ builds: 1, hits: 0 })
+    expect(existsSync(join(denoDir(), 'npm/registry.npmjs.org/is-number/6.0.0'))).toBe(true)
+  })
+
+  it("installs exactly what the function's deno.lock pins, and leaves it as it is", async () => {
+    const a = adapter()
+    const r = await fns.start(a, {
+      'index.ts':
+        "import ms from 'ms'\nexport default () => [ms('1m'), import.meta.resolve('ms')]\n",
+      'deno.jsonc': `{
+  // comments and trailing commas are fine
+  "imports": { "ms": "npm:ms@^2.1.0", },
+}
+`,
+      'deno.lock': denoLock,
+    })
+    const out = await r.invoke(fns.request(null))
+    expect(out.error).toBeUndefined()
+    expect(out.output).toEqual([60_000, expect.stringContaining('/ms/2.1.2/')])
+    expect(readFileSync(join(r.fn.dir, 'deno.lock'), 'utf8')).toBe(denoLock)
+  })
+
+  it("fails with BUILD_FAILED carrying deno's message for a package that does not exist", async () => {
+    const missing = 'fn-test-no-such-package-4d1e7b'
+    const fn = await fns.define('deno', {
+      'index.ts': 'export default () => 1\n',
+      'deno.json': imports({ x: `npm:${missing}@1.0.0` }),
+    })
+    await expect(fns.run(adapter(), fn)).rejects.toMatchObject({
+      code: 'BUILD_FAILED',
+      message: expect.stringContaining(`npm package '${missing}' does not exist`),
+    })
+  })
+
+  it('gives deno install the host registry settings', async () => {
+    const requested: string[] = []
+    const server = createServer((req, res) => {
+      requested.push(req.url ?? '')
+      res.statusCode = 404
+      res.end('{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    process.env['NPM_CONFIG_REGISTRY'] =
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    try {
+      const fn = await fns.define('deno', {
+        'index.ts': 'export default () => 1\n',
+        'deno.json': imports({ x: 'npm:fn-test-registry-probe@1.0.0' }),
+      })
+      await expect(fns.run(adapter(), fn)).rejects.toMatchObject({ code: 'BUILD_FAILED' })
+      expect(requested.some((url) => url.includes('fn-test-registry-probe'))).toBe(true)
+    } finally {
+      delete process.env['NPM_CONFIG_REGISTRY']
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+
+  it('installs nothing for a deno.json without remote imports, or without a deno.json', async () => {
+    const a = adapter()
+    const local = await fns.define('deno', {
+      'index.ts': "import { greet } from 'greet'\nexport default () => greet()\n",
+      'deno.json': JSON.stringify({
+        $schema: 'https://deno.land/x/deno/cli/schemas/config-file.v1.json',
+        imports: { greet: './greet.ts' },
+      }),
+      'greet.ts': "export const greet = () => 'hi'\n",
+    })
+    expect((await prepare(a, local)).deps).toBeUndefined()
+    const none = await fns.define('deno', { 'index.ts': 'export default () => 1\n' })
+    expect((await prepare(a, none)).deps).toBeUndefined()
+    expect(a.installStats()).toEqual({ builds: 0, hits: 0 })
+    expect((await (await fns.run(a, local)).invoke(fns.request(null))).output).toBe('hi')
+  })
 })

@@ -5,7 +5,7 @@ import { BASE_ENV } from '@fn/runtime-core'
 import { testAdapter } from '@fn/runtime-core/conformance'
 import { describeRuntime } from '@fn/tooling/runtimes'
 import { describe, expect, it } from 'vitest'
-import { jsFixtures, shimTests, useFunctions } from '../test/fixtures'
+import { jsFixtures, packageDepsTests, shimTests, useFunctions } from '../test/fixtures'
 import { node } from './index'
 
 describeRuntime('node', 'conformance', (bin) => {
@@ -156,4 +156,68 @@ export default () => v8.getHeapStatistics().heap_size_limit / 1024 / 1024`,
   })
 
   shimTests(fns, node)
+})
+
+/** package.json `"ms": "^2.1.0"`, locked at 2.1.2. */
+const packageLock = JSON.stringify({
+  name: 'fn-test',
+  lockfileVersion: 3,
+  requires: true,
+  packages: {
+    '': { name: 'fn-test', dependencies: { ms: '^2.1.0' } },
+    'node_modules/ms': {
+      version: '2.1.2',
+      resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.2.tgz',
+      integrity:
+        'sha512-sGkPx+VjMtmA6MX27oA4FBFELFCZZ4S4XqeGOXCv68tT+jb3vk/RyaKWP0PTKyWtmLSM0b+adUTEvbs1PEaH2w==',
+    },
+  },
+})
+
+describeRuntime('node', 'node: package.json dependencies (npm)', () => {
+  const fns = useFunctions('node-deps')
+
+  packageDepsTests(fns, node, { 'package-lock.json': packageLock })
+
+  it('serves CommonJS functions from the installed packages too', async () => {
+    const r = await fns.start(node(), {
+      'index.cjs': `const isNumber = require('is-number')
+module.exports = (input) => ({ isNumber: isNumber(input), from: require.resolve('is-number') })
+`,
+      'package.json': JSON.stringify({ dependencies: { 'is-number': '7.0.0' } }),
+    })
+    const out = await r.invoke(fns.request('7'))
+    expect(out.error).toBeUndefined()
+    expect(out.output).toMatchObject({ isNumber: true, from: expect.stringContaining('/deps-') })
+  })
+
+  it('keeps installs with and without install scripts apart', async () => {
+    const files = {
+      'index.mjs': "import isNumber from 'is-number'\nexport default (n) => isNumber(n)\n",
+      'package.json': JSON.stringify({ type: 'module', dependencies: { 'is-number': '7.0.0' } }),
+    }
+    const quiet = node()
+    const scripted = node({ installScripts: true })
+    const a = await fns.define('node', files)
+    const b = await fns.define('node', files)
+    const runtime = await quiet.resolve()
+    const pa = await quiet.prepare(a, { runtime, cacheDir: fns.cacheDir() })
+    const pb = await scripted.prepare(b, { runtime, cacheDir: fns.cacheDir() })
+    expect(pa.deps?.key).not.toBe(pb.deps?.key)
+    expect(scripted.installStats().builds).toBe(1)
+    expect((await (await fns.run(scripted, b)).invoke(fns.request(3))).output).toBe(true)
+  })
+
+  it('rejects a dependency on a local path with BUILD_FAILED that says what to do', async () => {
+    const fn = await fns.define('node', {
+      'index.mjs': 'export default () => 1\n',
+      'package.json': JSON.stringify({ dependencies: { lib: 'file:../lib' } }),
+    })
+    await expect(fns.run(node(), fn)).rejects.toMatchObject({
+      code: 'BUILD_FAILED',
+      message: expect.stringMatching(
+        /"lib" at "file:\.\.\/lib", a local path.*install the dependencies yourself/,
+      ),
+    })
+  })
 })

@@ -1,6 +1,7 @@
 /**
  * The Node.js adapter: `node <entry>` for stdio functions, `node <shim> <entry>` for handlers
- * (the JavaScript bootstrap shared with deno and bun, from @fn/runtime-core).
+ * (the JavaScript bootstrap shared with deno and bun, from @fn/runtime-core). Dependencies in a
+ * function's package.json are installed with npm at prepare time (src/package-deps.ts).
  */
 import { createRequire } from 'node:module'
 import { extname, join } from 'node:path'
@@ -8,15 +9,21 @@ import { pathToFileURL } from 'node:url'
 import type { FunctionDefinition } from '@fn/manifest'
 import {
   type AdapterOptions,
+  type BuildCacheStats,
   compareVersions,
   defineAdapter,
   execPathProbe,
   FnError,
   JS_HANDLER_SHIM,
+  type PrepareContext,
   type Requirement,
   type RuntimeAdapter,
   type RuntimeInfo,
 } from '@fn/runtime-core'
+import { npmTool } from './npm'
+import { type InstalledDeps, PackageDeps } from './package-deps'
+
+export type { InstalledDeps } from './package-deps'
 
 export interface NodeOptions extends AdapterOptions {
   /**
@@ -31,6 +38,45 @@ export interface NodeOptions extends AdapterOptions {
    * the function folder first, then from this package. Default `'tsx'` (install it: `npm i -D tsx`).
    */
   tsLoader?: string
+  /**
+   * The npm that installs functions' package.json dependencies: a path or a PATH name. Default:
+   * the npm next to the resolved node (`<dir of node>/npm`), else `npm` on PATH; an npm-cli.js
+   * runs on that node.
+   */
+  npm?: string
+  /**
+   * Run the install scripts (`preinstall`, `install`, `postinstall`) of dependencies. They run on
+   * the host with the installer's environment (registry tokens included), so they are off by
+   * default (`npm --ignore-scripts`); turn them on for packages that build native addons.
+   * Part of the cache key. Default false.
+   */
+  installScripts?: boolean
+  /** Extra `npm ci` / `npm install` arguments, e.g. `['--legacy-peer-deps']`. Part of the cache key. Default `[]`. */
+  installArgs?: string[]
+  /**
+   * Variables for npm only, over the host's npm settings (e.g.
+   * `{ npm_config_registry: 'https://npm.example.com/' }`). Never reach the function. Part of
+   * the cache key. Default `{}`.
+   */
+  installEnv?: Record<string, string>
+  /** An install fails with BUILD_FAILED after this long. Default 300 000 ms (5 min). */
+  installTimeoutMs?: number
+}
+
+/** What `prepare` hands to `launch`. */
+export interface NodePrepared {
+  /** Flags that make Node run the entry (TypeScript). */
+  flags: string[]
+  /** The function's installed package.json dependencies, if it declares any. */
+  deps?: InstalledDeps
+}
+
+/** The Node adapter, with install counters for tests and diagnostics. */
+export interface NodeAdapter extends RuntimeAdapter<NodePrepared> {
+  /** Installs the function's dependencies (if any) and settles its flags; rejects with BUILD_FAILED. */
+  prepare(fn: FunctionDefinition, ctx: PrepareContext): Promise<NodePrepared>
+  /** Dependency installs (`builds`) and cache hits (`hits`) so far, over every cache folder. */
+  installStats(): BuildCacheStats
 }
 
 export const requirement: Requirement = {
@@ -87,8 +133,22 @@ function resolveFrom(parents: string[], specifier: string): string | undefined {
  *
  *   createExecutor({ runtimes: [node()] })
  */
-export function node(options: NodeOptions = {}): RuntimeAdapter {
-  return defineAdapter<{ flags: string[] }>({
+export function node(options: NodeOptions = {}): NodeAdapter {
+  const deps = new PackageDeps(npmTool(options.npm), {
+    scripts: options.installScripts ?? false,
+    args: [...(options.installArgs ?? [])],
+    env: { ...options.installEnv },
+    timeoutMs: options.installTimeoutMs ?? 300_000,
+  })
+
+  async function prepare(fn: FunctionDefinition, ctx: PrepareContext): Promise<NodePrepared> {
+    // Dependencies first: a TypeScript loader may come from them.
+    const installed = await deps.ensure(fn, ctx)
+    const flags = entryFlags(fn, ctx.runtime, options)
+    return installed ? { flags, deps: installed } : { flags }
+  }
+
+  const adapter = defineAdapter<NodePrepared>({
     name: 'node',
     extensions: ['.js', '.mjs', '.cjs'],
     requirement,
@@ -96,7 +156,7 @@ export function node(options: NodeOptions = {}): RuntimeAdapter {
     // The `node` on PATH is the user's choice; the Node running fn is the fallback.
     fallbacks: () => [process.execPath],
     probe: execPathProbe(['-p', 'process.versions.node + "\\n" + process.execPath']),
-    prepare: async (fn, { runtime }) => ({ flags: entryFlags(fn, runtime, options) }),
+    prepare,
     launch(fn, { prepared, kind }) {
       const flags = [...(prepared?.flags ?? [])]
       if (fn.memoryMb) flags.push(`--max-old-space-size=${fn.memoryMb}`)
@@ -104,5 +164,8 @@ export function node(options: NodeOptions = {}): RuntimeAdapter {
         args: kind === 'worker' ? [...flags, JS_HANDLER_SHIM, fn.entry] : [...flags, fn.entry],
       }
     },
+  })
+  return Object.assign(adapter as RuntimeAdapter<NodePrepared> & Pick<NodeAdapter, 'prepare'>, {
+    installStats: (): BuildCacheStats => deps.stats(),
   })
 }

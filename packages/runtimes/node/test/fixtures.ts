@@ -3,11 +3,20 @@
  * the node, deno and bun adapters: written with `node:` imports only, so one set runs on all
  * three. The deno and bun tests import this file by relative path.
  */
+import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { FunctionDefinition } from '@fn/manifest'
-import { createRunner, type Runner, type RuntimeAdapter } from '@fn/runtime-core'
+import {
+  type BuildCacheStats,
+  createRunner,
+  type PrepareContext,
+  type Runner,
+  type RuntimeAdapter,
+} from '@fn/runtime-core'
 import type { ConformanceFixtures } from '@fn/runtime-core/conformance'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
@@ -154,6 +163,16 @@ export function useFunctions(label: string): {
     files: Record<string, string>,
     overrides?: Partial<FunctionDefinition>,
   ): Promise<Runner>
+  /** Writes `files` into a new function folder (entry: the first file): its definition. */
+  define(
+    runtime: string,
+    files: Record<string, string>,
+    overrides?: Partial<FunctionDefinition>,
+  ): Promise<FunctionDefinition>
+  /** Starts a runner for a function written with `define`. */
+  run(adapter: RuntimeAdapter, fn: FunctionDefinition): Promise<Runner>
+  /** The adapters' cache folder, shared by every function of the file. */
+  cacheDir(): string
   request(input: unknown): TestRequest
 } {
   let root = ''
@@ -166,36 +185,45 @@ export function useFunctions(label: string): {
     await Promise.all(runners.map((r) => r.close()))
     await rm(root, { recursive: true, force: true })
   })
+  const cacheDir = () => join(root, '.cache')
+  const define = async (
+    runtime: string,
+    files: Record<string, string>,
+    overrides: Partial<FunctionDefinition> = {},
+  ): Promise<FunctionDefinition> => {
+    const name = `fn-${++seq}`
+    const dir = join(root, name)
+    for (const [file, content] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, file)), { recursive: true })
+      await writeFile(join(dir, file), content)
+    }
+    const entryRelative = Object.keys(files)[0] ?? 'index.mjs'
+    return {
+      name,
+      dir,
+      entry: join(dir, entryRelative),
+      entryRelative,
+      runtime,
+      protocol: 'handler',
+      mode: 'warm',
+      timeoutMs: 20_000,
+      pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0 },
+      env: {},
+      permissions: { net: false, read: false, write: false, env: false, run: false },
+      ...overrides,
+    }
+  }
+  const run = async (adapter: RuntimeAdapter, fn: FunctionDefinition): Promise<Runner> => {
+    const runner = await createRunner(adapter, fn, { cacheDir: cacheDir(), killGraceMs: 200 })
+    runners.push(runner)
+    return runner
+  }
   return {
-    async start(adapter, files, overrides = {}) {
-      const name = `fn-${++seq}`
-      const dir = join(root, name)
-      for (const [file, content] of Object.entries(files)) {
-        await mkdir(dirname(join(dir, file)), { recursive: true })
-        await writeFile(join(dir, file), content)
-      }
-      const entryRelative = Object.keys(files)[0] ?? 'index.mjs'
-      const fn: FunctionDefinition = {
-        name,
-        dir,
-        entry: join(dir, entryRelative),
-        entryRelative,
-        runtime: adapter.name,
-        protocol: 'handler',
-        mode: 'warm',
-        timeoutMs: 20_000,
-        pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0 },
-        env: {},
-        permissions: { net: false, read: false, write: false, env: false, run: false },
-        ...overrides,
-      }
-      const runner = await createRunner(adapter, fn, {
-        cacheDir: join(root, '.cache'),
-        killGraceMs: 200,
-      })
-      runners.push(runner)
-      return runner
-    },
+    start: async (adapter, files, overrides = {}) =>
+      run(adapter, await define(adapter.name, files, overrides)),
+    define,
+    run,
+    cacheDir,
     request: (input) => ({ request_id: `req-${++seq}`, function: 'test', input, context: {} }),
   }
 }
@@ -272,5 +300,184 @@ export default (tag) => {
     const out = await r.invoke(fns.request(null))
     expect(out.error?.code).toBe('CRASHED')
     expect(out.error?.message).toContain('escaped')
+  })
+}
+
+/** An adapter that installs package.json dependencies (node, bun). */
+export interface PackageDepsAdapter extends RuntimeAdapter {
+  prepare(
+    fn: FunctionDefinition,
+    ctx: PrepareContext,
+  ): Promise<{ deps?: { dir: string; nodeModules: string; key: string } }>
+  installStats(): BuildCacheStats
+}
+
+/** A handler that imports is-number and says where it was loaded from. */
+const isNumberHandler = `import isNumber from 'is-number'
+
+export default (input) => ({ isNumber: isNumber(input), from: import.meta.resolve('is-number') })
+`
+
+/** A stdio script that does the same. */
+const isNumberScript = stdio(`import isNumber from 'is-number'
+respond({ success: true, output: { isNumber: isNumber(request.input), from: import.meta.resolve('is-number') } })`)
+
+const msVersion = `import { createRequire } from 'node:module'
+
+export default () => createRequire(import.meta.url)('ms/package.json').version
+`
+
+/**
+ * Per-function dependencies from package.json, checked on one runtime with real packages from
+ * the npm registry (inside its describe). `lockfile`: a lockfile of this runtime's installer for
+ * a package.json depending on `"ms": "^2.1.0"` that pins ms 2.1.2.
+ */
+export function packageDepsTests(
+  fns: ReturnType<typeof useFunctions>,
+  adapter: () => PackageDepsAdapter,
+  lockfile: Record<string, string>,
+): void {
+  const prepare = async (a: PackageDepsAdapter, fn: FunctionDefinition) =>
+    a.prepare(fn, { runtime: await a.resolve(), cacheDir: fns.cacheDir() })
+  const pkg = (deps: Record<string, string>, name = 'fn-test') =>
+    JSON.stringify({ name, type: 'module', dependencies: deps })
+  const linkOf = (fn: FunctionDefinition) => readlinkSync(join(fn.dir, 'node_modules'))
+  let first: FunctionDefinition
+
+  it('installs package.json dependencies at prepare; handler and stdio functions share them', async () => {
+    const a = adapter()
+    first = await fns.define(a.name, {
+      'index.mjs': isNumberHandler,
+      'package.json': pkg({ 'is-number': '7.0.0' }),
+    })
+    // Only the install fields count: another name, script or key order shares the install.
+    const second = await fns.define(
+      a.name,
+      {
+        'main.mjs': isNumberScript,
+        'package.json': JSON.stringify({
+          dependencies: { 'is-number': '7.0.0' },
+          type: 'module',
+          name: 'another',
+          scripts: { start: 'x' },
+        }),
+      },
+      { protocol: 'stdio', mode: 'oneshot' },
+    )
+    const [r1, r2] = [await fns.run(a, first), await fns.run(a, second)]
+    expect(a.installStats()).toEqual({ builds: 1, hits: 1 })
+    expect(linkOf(first)).toBe(linkOf(second))
+    expect(linkOf(first)).toMatch(/\/deps-[0-9a-f]{32}\/node_modules$/)
+    expect(linkOf(first).startsWith(fns.cacheDir())).toBe(true)
+    for (const r of [r1, r2]) {
+      const out = await r.invoke(fns.request(42))
+      expect(out.error).toBeUndefined()
+      expect(out.output).toMatchObject({ isNumber: true, from: expect.stringContaining('/deps-') })
+    }
+  })
+
+  it('does not reinstall on a second prepare with a fresh adapter (a restart)', async () => {
+    const a = adapter()
+    const before = linkOf(first)
+    const prepared = await prepare(a, first)
+    expect(a.installStats()).toEqual({ builds: 0, hits: 1 })
+    expect(prepared.deps?.nodeModules).toBe(before)
+    expect(linkOf(first)).toBe(before)
+  })
+
+  it('reinstalls when package.json changes, and unlinks when its dependencies go', async () => {
+    const a = adapter()
+    const before = linkOf(first)
+    await writeFile(join(first.dir, 'package.json'), pkg({ 'is-number': '7.0.0', ms: '2.1.3' }))
+    await writeFile(
+      join(first.dir, 'index.mjs'),
+      "import ms from 'ms'\nexport default () => ms('2h')\n",
+    )
+    const r = await fns.run(a, first)
+    expect(a.installStats()).toEqual({ builds: 1, hits: 0 })
+    expect(linkOf(first)).not.toBe(before)
+    expect((await r.invoke(fns.request(null))).output).toBe(7_200_000)
+
+    await writeFile(join(first.dir, 'package.json'), pkg({}))
+    expect((await prepare(a, first)).deps).toBeUndefined()
+    expect(existsSync(join(first.dir, 'node_modules'))).toBe(false)
+    expect(a.installStats()).toEqual({ builds: 1, hits: 0 })
+  })
+
+  it('installs exactly what the lockfile pins', async () => {
+    const a = adapter()
+    const r = await fns.start(a, {
+      'index.mjs': msVersion,
+      'package.json': pkg({ ms: '^2.1.0' }),
+      ...lockfile,
+    })
+    expect((await r.invoke(fns.request(null))).output).toBe('2.1.2')
+    expect(a.installStats()).toEqual({ builds: 1, hits: 0 })
+  })
+
+  it("fails with BUILD_FAILED carrying the installer's message for a package that does not exist", async () => {
+    const missing = 'fn-test-no-such-package-4d1e7b'
+    const a = adapter()
+    const fn = await fns.define(a.name, {
+      'index.mjs': 'export default () => 1\n',
+      'package.json': pkg({ [missing]: '1.0.0' }),
+    })
+    await expect(fns.run(a, fn)).rejects.toMatchObject({
+      code: 'BUILD_FAILED',
+      message: expect.stringMatching(new RegExp(`${missing}[^]*404|404[^]*${missing}`)),
+    })
+    expect(existsSync(join(fn.dir, 'node_modules'))).toBe(false)
+    // Nothing half-built is left to be mistaken for an install.
+    const entries = readdirSync(fns.cacheDir()).filter((e) => e.startsWith('deps-'))
+    expect(entries.every((e) => /^deps-[0-9a-f]{32}$/.test(e))).toBe(true)
+  })
+
+  it('gives the installer the host registry settings, and never the function', async () => {
+    const requested: string[] = []
+    const server = createServer((req, res) => {
+      requested.push(req.url ?? '')
+      res.statusCode = 404
+      res.end('{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const registry = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    process.env['NPM_CONFIG_REGISTRY'] = registry
+    try {
+      const a = adapter()
+      const fn = await fns.define(a.name, {
+        'index.mjs': 'export default () => 1\n',
+        'package.json': pkg({ 'fn-test-registry-probe': '1.0.0' }),
+      })
+      await expect(fns.run(a, fn)).rejects.toMatchObject({ code: 'BUILD_FAILED' })
+      expect(requested.some((url) => url.includes('fn-test-registry-probe'))).toBe(true)
+      const env = await fns.start(adapter(), {
+        'index.mjs': 'export default () => process.env.NPM_CONFIG_REGISTRY ?? null\n',
+      })
+      expect((await env.invoke(fns.request(null))).output).toBeNull()
+    } finally {
+      delete process.env['NPM_CONFIG_REGISTRY']
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+
+  it("uses a node_modules of the function's own as it is, and installs nothing without dependencies", async () => {
+    const a = adapter()
+    const own = await fns.define(a.name, {
+      'index.mjs': isNumberHandler,
+      'package.json': pkg({ 'is-number': '7.0.0' }),
+      'node_modules/is-number/package.json': '{ "name": "is-number", "main": "index.js" }',
+      'node_modules/is-number/index.js': "module.exports = () => 'own copy'\n",
+    })
+    const r = await fns.run(a, own)
+    expect((await r.invoke(fns.request(1))).output).toMatchObject({ isNumber: 'own copy' })
+    expect(lstatSync(join(own.dir, 'node_modules')).isDirectory()).toBe(true)
+
+    const none = await fns.define(a.name, {
+      'index.mjs': 'export default () => 1\n',
+      'package.json': JSON.stringify({ type: 'module', devDependencies: { 'is-number': '7.0.0' } }),
+    })
+    expect((await prepare(a, none)).deps).toBeUndefined()
+    expect(existsSync(join(none.dir, 'node_modules'))).toBe(false)
+    expect(a.installStats()).toEqual({ builds: 0, hits: 0 })
   })
 }
