@@ -2,7 +2,10 @@ import watcher from '@parcel/watcher'
 
 /** Folders whose changes never matter to a function (dependencies, VCS, build outputs, caches). */
 export const IGNORED_GLOBS: readonly string[] = [
+  '**/node_modules',
   '**/node_modules/**',
+  // The link fn makes to a function's installed dependencies, while it is renamed into place.
+  '**/node_modules.fn-*',
   '**/.git/**',
   '**/.fn/**',
   '**/dist/**',

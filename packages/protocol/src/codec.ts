@@ -1,3 +1,4 @@
+import { Buffer, isUtf8 } from 'node:buffer'
 import { ErrorCode, FnError } from './errors'
 import { type Frame, parseFrame } from './frames'
 import { excerpt } from './issues'
@@ -43,7 +44,6 @@ function isBlank(bytes: Uint8Array): boolean {
 class LineDecoder<T> {
   readonly #parse: (value: unknown) => T
   readonly #maxLineBytes: number
-  readonly #utf8 = new TextDecoder('utf-8', { fatal: true })
   /** The unfinished line, in pieces, in arrival order. */
   #line: Uint8Array[] = []
   #lineBytes = 0
@@ -179,14 +179,11 @@ class LineDecoder<T> {
     parts.push(part)
     const line = concat(parts, size)
     if (isBlank(line)) return SKIP
-    let text: string
-    try {
-      text = this.#utf8.decode(line)
-    } catch (cause) {
-      throw new FnError(ErrorCode.PROTOCOL_ERROR, '[fn] invalid frame: the line is not UTF-8', {
-        cause,
-      })
+    // Node's own validation and decoding: several times faster than a fatal TextDecoder.
+    if (!isUtf8(line)) {
+      throw new FnError(ErrorCode.PROTOCOL_ERROR, '[fn] invalid frame: the line is not UTF-8')
     }
+    const text = Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8')
     let value: unknown
     try {
       value = JSON.parse(text)

@@ -63,6 +63,11 @@ export class StreamCapture {
     this.held = data.subarray(keep)
   }
 
+  /** The end marker of the current invocation arrived, or the stream is gone. */
+  get done(): boolean {
+    return this.ended || this.closed
+  }
+
   close(): void {
     this.closed = true
     this.waiting?.()

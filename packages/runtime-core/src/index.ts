@@ -25,6 +25,14 @@ export { BASE_ENV, type EnvOptions, functionEnv } from './env'
 export { Limiter, type LimiterOptions } from './limiter'
 export { DEFAULT_LOG_LIMITS, type LogLimits } from './logs'
 export { exitError, failure, type Outcome } from './outcome'
+export {
+  INSTALL_ENV,
+  INSTALL_FIELDS,
+  type InstalledDeps,
+  PackageDeps,
+  type PackageDepsSettings,
+  type PackageTool,
+} from './package-deps'
 export { type PoolOptions, type PoolOutcome, type PoolStats, WorkerPool } from './pool'
 export {
   DEFAULT_KILL_GRACE_MS,

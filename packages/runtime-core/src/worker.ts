@@ -278,15 +278,18 @@ export class Worker {
     }
   }
 
-  private async complete(
-    p: Pending,
-    result: Pick<Outcome, 'ok' | 'output' | 'error'>,
-  ): Promise<void> {
-    // The end markers were written before the result frame; they are in the pipes already.
-    await Promise.all([this.stdout.settled(1000), this.stderr.settled(1000)])
-    if (this.pending !== p) return
-    const logs = finishLogs([...p.logs, ...this.stdout.take(), ...this.stderr.take()], this.limits)
-    p.settle({ ...result, logs, cold: false, runMs: performance.now() - p.started })
+  private complete(p: Pending, result: Pick<Outcome, 'ok' | 'output' | 'error'>): void {
+    const finish = () => {
+      if (this.pending !== p) return
+      const logs = finishLogs(
+        [...p.logs, ...this.stdout.take(), ...this.stderr.take()],
+        this.limits,
+      )
+      p.settle({ ...result, logs, cold: false, runMs: performance.now() - p.started })
+    }
+    // The end markers were written before the result frame: usually they are here already.
+    if (this.stdout.done && this.stderr.done) return finish()
+    void Promise.all([this.stdout.settled(1000), this.stderr.settled(1000)]).then(finish)
   }
 
   /** Fails the invocation in progress (if any) and kills the worker. */

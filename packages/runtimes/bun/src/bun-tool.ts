@@ -1,5 +1,5 @@
 /** `bun install` as the installer of bun functions' package.json dependencies. */
-import type { PackageTool } from './package-deps'
+import type { PackageTool } from '@fn/runtime-core'
 
 /** bun: `bun install --frozen-lockfile` from a bun.lock / bun.lockb, else `bun install`. */
 export const bunTool: PackageTool = {

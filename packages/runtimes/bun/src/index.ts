@@ -1,7 +1,7 @@
 /**
  * The Bun adapter: `bun <entry>` for stdio functions, `bun <shim> <entry>` for handlers (the
  * JavaScript bootstrap shared with node and deno, from @fn/runtime-core). Dependencies in a
- * function's package.json are installed with `bun install` at prepare time (src/package-deps.ts).
+ * function's package.json are installed with `bun install` at prepare time (PackageDeps in @fn/runtime-core).
  */
 import type { FunctionDefinition } from '@fn/manifest'
 import {
@@ -9,16 +9,17 @@ import {
   type BuildCacheStats,
   defineAdapter,
   execPathProbe,
+  type InstalledDeps,
   JS_HANDLER_SHIM,
   npmPackageBinary,
+  PackageDeps,
   type PrepareContext,
   type Requirement,
   type RuntimeAdapter,
 } from '@fn/runtime-core'
 import { bunTool } from './bun-tool'
-import { type InstalledDeps, PackageDeps } from './package-deps'
 
-export type { InstalledDeps } from './package-deps'
+export type { InstalledDeps } from '@fn/runtime-core'
 
 /** Options of the Bun adapter (extra flags go in `args`, e.g. `['--smol']`). */
 export interface BunOptions extends AdapterOptions {

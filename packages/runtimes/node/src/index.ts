@@ -1,7 +1,7 @@
 /**
  * The Node.js adapter: `node <entry>` for stdio functions, `node <shim> <entry>` for handlers
  * (the JavaScript bootstrap shared with deno and bun, from @fn/runtime-core). Dependencies in a
- * function's package.json are installed with npm at prepare time (src/package-deps.ts).
+ * function's package.json are installed with npm at prepare time (PackageDeps in @fn/runtime-core).
  */
 import { createRequire } from 'node:module'
 import { extname, join } from 'node:path'
@@ -14,16 +14,17 @@ import {
   defineAdapter,
   execPathProbe,
   FnError,
+  type InstalledDeps,
   JS_HANDLER_SHIM,
+  PackageDeps,
   type PrepareContext,
   type Requirement,
   type RuntimeAdapter,
   type RuntimeInfo,
 } from '@fn/runtime-core'
 import { npmTool } from './npm'
-import { type InstalledDeps, PackageDeps } from './package-deps'
 
-export type { InstalledDeps } from './package-deps'
+export type { InstalledDeps } from '@fn/runtime-core'
 
 export interface NodeOptions extends AdapterOptions {
   /**

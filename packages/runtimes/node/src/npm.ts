@@ -5,8 +5,8 @@
 import { realpathSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import type { PackageTool } from '@fn/runtime-core'
 import { FnError, functionEnv, type RuntimeInfo, runProcess, which } from '@fn/runtime-core'
-import type { PackageTool } from './package-deps'
 
 /** How npm is started: `command ...prefix <npm args>`. */
 interface NpmCommand {

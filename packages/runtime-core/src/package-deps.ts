@@ -4,8 +4,7 @@
  * (content-addressed, shared between functions, kept across restarts), and reached from the
  * function through a `node_modules` symlink in its folder.
  *
- * This file is the same in @fn/runtime-node and @fn/runtime-bun (adapters share no source at
- * run time): change both copies together.
+ * Shared by @fn/runtime-node and @fn/runtime-bun; each says how to run its installer (PackageTool).
  */
 import { randomBytes } from 'node:crypto'
 import {
@@ -23,16 +22,11 @@ import {
 } from 'node:fs/promises'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import type { FunctionDefinition } from '@fn/manifest'
-import {
-  BuildCache,
-  type BuildCacheStats,
-  FnError,
-  functionEnv,
-  hashInputs,
-  type PrepareContext,
-  type RuntimeInfo,
-  runBuildStep,
-} from '@fn/runtime-core'
+import { FnError } from '@fn/protocol'
+import type { PrepareContext, RuntimeInfo } from './adapter'
+import { runBuildStep } from './build'
+import { BuildCache, type BuildCacheStats, hashInputs } from './cache'
+import { functionEnv } from './env'
 
 /** Bumped when the way an install is made changes what ends up in it. */
 const FORMAT = 'fn-package-deps-1'
