@@ -12,6 +12,7 @@ import { python } from '@fn/runtime-python'
 import type { RuntimeName } from '@fn/tooling/runtimes'
 import { describeRuntime } from '@fn/tooling/runtimes'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { eventually } from '../test/eventually'
 import { createExecutor, type Executor } from './index'
 
 /** A handler returning `value`, and a broken version of it, per language. */
@@ -55,18 +56,6 @@ const ADAPTERS: Record<RuntimeName, (bin: string) => RuntimeAdapter> = {
   bun: (bin) => bun({ bin }),
   python: (bin) => python({ bin }),
   go: (bin) => go({ bin }) as RuntimeAdapter,
-}
-
-async function eventually<T>(check: () => Promise<T>, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    try {
-      return await check()
-    } catch (err) {
-      if (Date.now() > until) throw err
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
 }
 
 for (const runtime of Object.keys(SOURCES) as RuntimeName[]) {

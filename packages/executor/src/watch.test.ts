@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { eventually } from '../test/eventually'
 import { sh } from '../test/sh-adapter'
 import { createExecutor, type Executor, type ExecutorEvent } from './index'
 
@@ -16,19 +17,6 @@ async function write(name: string, output: string): Promise<void> {
   await mkdir(join(dir, name), { recursive: true })
   await writeFile(join(dir, name, 'fn.yaml'), 'protocol: stdio\n')
   await writeFile(join(dir, name, 'main.sh'), script(output))
-}
-
-/** Polls until `check` passes: the watcher is asynchronous by nature. */
-async function eventually<T>(check: () => Promise<T>, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms
-  for (;;) {
-    try {
-      return await check()
-    } catch (err) {
-      if (Date.now() > until) throw err
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
 }
 
 beforeEach(async () => {

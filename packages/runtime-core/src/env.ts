@@ -12,6 +12,20 @@ export const BASE_ENV: readonly string[] = [
   'USER',
 ]
 
+/** Host variables any installer needs to reach a registry: proxies and CA settings. */
+export const NETWORK_ENV: readonly string[] = [
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'ALL_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'all_proxy',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+]
+
 export interface EnvOptions {
   /** Host variables the runtime needs (e.g. GOCACHE, DENO_DIR). */
   passThrough?: readonly string[]

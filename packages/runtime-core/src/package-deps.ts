@@ -26,7 +26,7 @@ import { FnError } from '@fn/protocol'
 import type { PrepareContext, RuntimeInfo } from './adapter'
 import { runBuildStep } from './build'
 import { BuildCache, type BuildCacheStats, hashInputs } from './cache'
-import { functionEnv } from './env'
+import { functionEnv, NETWORK_ENV } from './env'
 
 /** Bumped when the way an install is made changes what ends up in it. */
 const FORMAT = 'fn-package-deps-1'
@@ -48,17 +48,8 @@ const INSTALLED = ['dependencies', 'optionalDependencies', 'peerDependencies']
 
 /** Host variables every installer gets, besides runtime-core's base (PATH, HOME, LANG ...). */
 export const INSTALL_ENV: readonly string[] = [
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'ALL_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'all_proxy',
+  ...NETWORK_ENV,
   'NODE_EXTRA_CA_CERTS',
-  'SSL_CERT_FILE',
-  'SSL_CERT_DIR',
   'XDG_CACHE_HOME',
   'XDG_CONFIG_HOME',
   // git dependencies

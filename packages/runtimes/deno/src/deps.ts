@@ -16,6 +16,7 @@ import {
   type BuildCacheStats,
   functionEnv,
   hashInputs,
+  NETWORK_ENV,
   type PrepareContext,
   runBuildStep,
 } from '@fn/runtime-core'
@@ -32,16 +33,7 @@ export const INSTALL_ENV: readonly string[] = [
   'NPM_CONFIG_REGISTRY',
   'npm_config_registry',
   'JSR_URL',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'ALL_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'all_proxy',
-  'SSL_CERT_FILE',
-  'SSL_CERT_DIR',
+  ...NETWORK_ENV,
 ]
 
 export interface DenoDepsSettings {
