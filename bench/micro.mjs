@@ -1,10 +1,15 @@
-// Quick warm-path probe: p50 of sequential warm calls for one runtime (not part of pnpm bench).
+// Quick warm-path probe, not part of `pnpm bench`: p50/p90 of sequential warm calls.
+//   node micro.mjs <function folder> <node|python|...>
 import { loadFunction } from '@fn/manifest'
 import { createRunner } from '@fn/runtime-core'
+import { node } from '@fn/runtime-node'
 import { python } from '@fn/runtime-python'
 
+const adapters = { node, python }
 const fn = await loadFunction(process.argv[2])
-const r = await createRunner(python(), fn, { cacheDir: '/tmp/mb/cache' })
+const r = await createRunner(adapters[process.argv[3] ?? fn.runtime](), fn, {
+  cacheDir: '/tmp/fn-micro-cache',
+})
 const req = (i) => ({
   request_id: `r${i}`,
   function: 'x',

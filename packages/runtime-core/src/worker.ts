@@ -288,7 +288,10 @@ export class Worker {
       p.settle({ ...result, logs, cold: false, runMs: performance.now() - p.started })
     }
     // The end markers were written before the result frame: usually they are here already.
-    if (this.stdout.done && this.stderr.done) return finish()
+    if (this.stdout.done && this.stderr.done) {
+      finish()
+      return
+    }
     void Promise.all([this.stdout.settled(1000), this.stderr.settled(1000)]).then(finish)
   }
 
