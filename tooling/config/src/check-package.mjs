@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const out = mkdtempSync(join(tmpdir(), 'fn-pack-'))
+/** @param {string} cmd @param {string[]} args */
 const run = (cmd, args) => {
   console.log(`$ ${cmd} ${args.join(' ')}`)
   execFileSync(cmd, args, { stdio: 'inherit' })
