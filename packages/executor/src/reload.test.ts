@@ -168,3 +168,41 @@ writeFileSync('dist/index.mjs', 'export default () => ' + JSON.stringify(text) +
     expect((await ex.invoke('built', {})).output).toBe('bonjour')
   })
 })
+
+describeRuntime('node', 'dependency changes', (bin) => {
+  let dir: string
+  let ex: Executor
+  const pkg = (deps: Record<string, string>) =>
+    JSON.stringify({ type: 'module', dependencies: deps })
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fn-deps-'))
+    await mkdir(join(dir, 'dep'))
+    await writeFile(join(dir, 'dep', 'package.json'), pkg({ 'is-number': '7.0.0' }))
+    await writeFile(
+      join(dir, 'dep', 'index.mjs'),
+      "import isNumber from 'is-number'\nexport default (input) => ({ isNumber: isNumber(input) })\n",
+    )
+    ex = createExecutor({ dir, runtimes: [node({ bin })], cacheDir: `${dir}-cache` })
+    await ex.start()
+    await ex.watch({ debounceMs: 30 })
+  }, 120_000)
+  afterAll(async () => {
+    await ex.close()
+    await rm(dir, { recursive: true, force: true })
+    await rm(`${dir}-cache`, { recursive: true, force: true })
+  })
+
+  it('installs at start, and reinstalls when package.json changes', async () => {
+    expect((await ex.invoke('dep', 5)).output).toEqual({ isNumber: true })
+    await writeFile(join(dir, 'dep', 'package.json'), pkg({ 'is-number': '7.0.0', ms: '2.1.3' }))
+    await writeFile(
+      join(dir, 'dep', 'index.mjs'),
+      "import ms from 'ms'\nexport default (input) => ({ ms: ms(input) })\n",
+    )
+    await eventually(
+      async () => expect((await ex.invoke('dep', '2h')).output).toEqual({ ms: 7_200_000 }),
+      90_000,
+    )
+    expect(ex.get('dep')?.status).toBe('ready')
+  }, 120_000)
+})
