@@ -206,6 +206,9 @@ export function fnTty(args: string[], options: FnRunOptions & { color?: boolean 
     if (options.color) {
       if (!options.env?.['NO_COLOR']) delete env['NO_COLOR']
       env['TERM'] = 'xterm-256color'
+      // Node's colour detection treats any CI=... terminal as monochrome: this test is about a
+      // person's terminal.
+      delete env['CI']
     }
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env })
     let stdout = ''
