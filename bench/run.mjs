@@ -250,6 +250,7 @@ async function reloadLatency(name, adapter, root, rt, extra) {
     for (const [file, content] of Object.entries({ ...source(v), ...extra })) {
       await writeFile(join(dir, 'fn', file), content)
     }
+    await writeFile(join(dir, 'fn', 'fn.yaml'), `runtime: ${name}\n`)
   }
   await write(0)
   const executor = createExecutor({
