@@ -90,3 +90,31 @@ export class BuildCache {
     return p
   }
 }
+
+/**
+ * One BuildCache per cache folder (an adapter may serve executors with different folders), with
+ * counters summed over all of them.
+ */
+export class BuildCaches {
+  private readonly caches = new Map<string, BuildCache>()
+
+  /** The cache rooted at `root`, made on first use. */
+  at(root: string): BuildCache {
+    let cache = this.caches.get(root)
+    if (!cache) {
+      cache = new BuildCache(root)
+      this.caches.set(root, cache)
+    }
+    return cache
+  }
+
+  /** Builds and hits so far, over every folder. */
+  stats(): BuildCacheStats {
+    const total = { hits: 0, builds: 0 }
+    for (const cache of this.caches.values()) {
+      total.hits += cache.stats.hits
+      total.builds += cache.stats.builds
+    }
+    return total
+  }
+}

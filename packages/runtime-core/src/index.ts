@@ -20,7 +20,7 @@ export {
   which,
 } from './adapter'
 export { type BuildStep, buildOutput, runBuildStep } from './build'
-export { BuildCache, type BuildCacheStats, hashInputs, listFiles } from './cache'
+export { BuildCache, type BuildCacheStats, BuildCaches, hashInputs, listFiles } from './cache'
 export { BASE_ENV, type EnvOptions, functionEnv, NETWORK_ENV } from './env'
 export { Limiter, type LimiterOptions } from './limiter'
 export { DEFAULT_LOG_LIMITS, type LogLimits } from './logs'

@@ -25,7 +25,7 @@ import type { FunctionDefinition } from '@fn/manifest'
 import { FnError } from '@fn/protocol'
 import type { PrepareContext, RuntimeInfo } from './adapter'
 import { runBuildStep } from './build'
-import { BuildCache, type BuildCacheStats, hashInputs } from './cache'
+import { type BuildCacheStats, BuildCaches, hashInputs } from './cache'
 import { functionEnv, NETWORK_ENV } from './env'
 
 /** Bumped when the way an install is made changes what ends up in it. */
@@ -128,7 +128,7 @@ interface Declared {
 
 /** Installs (or finds) the dependencies of package.json functions, for one adapter. */
 export class PackageDeps {
-  private readonly caches = new Map<string, BuildCache>()
+  private readonly caches = new BuildCaches()
   private readonly identities = new Map<string, Promise<string[]>>()
 
   constructor(
@@ -152,11 +152,7 @@ export class PackageDeps {
     if (current.kind === 'user') return undefined
     const key = await this.key(fn, declared, ctx.runtime)
     const root = resolve(ctx.cacheDir)
-    let cache = this.caches.get(root)
-    if (!cache) {
-      cache = new BuildCache(root)
-      this.caches.set(root, cache)
-    }
+    const cache = this.caches.at(root)
     const dir = await cache.ensure(`deps-${key}`, (tmp) => this.install(fn, ctx, declared, tmp))
     const nodeModules = join(dir, 'node_modules')
     if (current.kind !== 'ours' || current.target !== nodeModules) {
@@ -167,12 +163,7 @@ export class PackageDeps {
 
   /** Installs and cache hits so far, over every cache folder. */
   stats(): BuildCacheStats {
-    const total = { hits: 0, builds: 0 }
-    for (const cache of this.caches.values()) {
-      total.hits += cache.stats.hits
-      total.builds += cache.stats.builds
-    }
-    return total
+    return this.caches.stats()
   }
 
   private async declared(fn: FunctionDefinition): Promise<Declared | undefined> {

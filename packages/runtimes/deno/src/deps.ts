@@ -12,8 +12,8 @@ import { homedir } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import type { FunctionDefinition } from '@fn/manifest'
 import {
-  BuildCache,
   type BuildCacheStats,
+  BuildCaches,
   functionEnv,
   hashInputs,
   NETWORK_ENV,
@@ -58,7 +58,7 @@ export interface DenoDeps {
 
 /** Fetches (or finds) the dependencies of deno functions, for one adapter. */
 export class DenoDepsInstaller {
-  private readonly caches = new Map<string, BuildCache>()
+  private readonly caches = new BuildCaches()
 
   constructor(private readonly settings: DenoDepsSettings) {}
 
@@ -95,11 +95,7 @@ export class DenoDepsInstaller {
       )
     ).slice(0, 32)
     const root = resolve(ctx.cacheDir)
-    let cache = this.caches.get(root)
-    if (!cache) {
-      cache = new BuildCache(root)
-      this.caches.set(root, cache)
-    }
+    const cache = this.caches.at(root)
     const stamp = join(root, `deps-${key}`)
     // A stamp outlives the Deno cache it describes (`deno clean`, a new machine image): refetch.
     if (!existsSync(denoDir) && existsSync(stamp)) await rm(stamp, { recursive: true, force: true })
@@ -128,14 +124,9 @@ export class DenoDepsInstaller {
     return { dir, lock: existsSync(lock) ? lock : undefined, denoDir, key }
   }
 
-  /** Installs and stamp hits so far, over every cache folder. */
+  /** Installs and cache hits so far, over every cache folder. */
   stats(): BuildCacheStats {
-    const total = { hits: 0, builds: 0 }
-    for (const cache of this.caches.values()) {
-      total.hits += cache.stats.hits
-      total.builds += cache.stats.builds
-    }
-    return total
+    return this.caches.stats()
   }
 
   /** The installer's environment: never the function's, and only what fetching needs. */

@@ -11,8 +11,8 @@ import type { FunctionDefinition } from '@fn/manifest'
 import { FnError } from '@fn/protocol'
 import {
   type AdapterOptions,
-  BuildCache,
   type BuildCacheStats,
+  BuildCaches,
   defineAdapter,
   functionEnv,
   hashInputs,
@@ -125,7 +125,7 @@ export function go(options: GoOptions = {}): GoAdapter {
     passThrough: BUILD_ENV,
     set: { GOWORK: 'off', GOTOOLCHAIN: 'local', ...extraEnv },
   })
-  const caches = new Map<string, BuildCache>()
+  const caches = new BuildCaches()
   const toolchains = new Map<string, Promise<string>>()
   let shim: Promise<string> | undefined
 
@@ -197,11 +197,7 @@ export function go(options: GoOptions = {}): GoAdapter {
     for (const r of replaces) extra.push(`replace:${r.old}=${await hashDir(r.dir)}`)
     const key = await hashInputs(fn.dir, files, extra)
 
-    let cache = caches.get(ctx.cacheDir)
-    if (!cache) {
-      cache = new BuildCache(ctx.cacheDir)
-      caches.set(ctx.cacheDir, cache)
-    }
+    const cache = caches.at(ctx.cacheDir)
     const dir = await cache.ensure(key, (out) => buildFunction(plan, out))
     return { binary: join(dir, plan.binary), key, handler }
   }
@@ -246,14 +242,7 @@ export function go(options: GoOptions = {}): GoAdapter {
   })
 
   return Object.assign(adapter as RuntimeAdapter<GoBuild> & Pick<GoAdapter, 'prepare'>, {
-    buildStats(): BuildCacheStats {
-      const total = { hits: 0, builds: 0 }
-      for (const cache of caches.values()) {
-        total.hits += cache.stats.hits
-        total.builds += cache.stats.builds
-      }
-      return total
-    },
+    buildStats: (): BuildCacheStats => caches.stats(),
   })
 }
 

@@ -10,8 +10,8 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FunctionDefinition } from '@fn/manifest'
 import {
-  BuildCache,
   type BuildCacheStats,
+  BuildCaches,
   functionEnv,
   hashInputs,
   listFiles,
@@ -169,7 +169,7 @@ export function installEnv(extra: Readonly<Record<string, string>>): Record<stri
 
 /** Builds (or finds) the venvs of one adapter: one BuildCache per cache folder, one pip probe per interpreter. */
 export class VenvBuilder {
-  private readonly caches = new Map<string, BuildCache>()
+  private readonly caches = new BuildCaches()
   private readonly pips = new Map<string, Promise<boolean>>()
 
   constructor(private readonly settings: VenvSettings) {}
@@ -179,11 +179,7 @@ export class VenvBuilder {
     if (!existsSync(join(fn.dir, REQUIREMENTS))) return undefined
     const key = await this.key(fn, ctx.runtime)
     const root = join(ctx.cacheDir, 'venvs')
-    let cache = this.caches.get(root)
-    if (!cache) {
-      cache = new BuildCache(root)
-      this.caches.set(root, cache)
-    }
+    const cache = this.caches.at(root)
     const final = join(root, key)
     const dir = await cache.ensure(key, (tmp) => this.build(fn, ctx, tmp, final))
     return { dir, python: join(dir, 'bin', 'python'), key }
@@ -211,12 +207,7 @@ export class VenvBuilder {
 
   /** Installs and cache hits so far, over every cache folder. */
   stats(): BuildCacheStats {
-    const total = { hits: 0, builds: 0 }
-    for (const cache of this.caches.values()) {
-      total.hits += cache.stats.hits
-      total.builds += cache.stats.builds
-    }
-    return total
+    return this.caches.stats()
   }
 
   private async build(
