@@ -83,3 +83,22 @@ describe('functionEnv', () => {
     expect(env).toEqual({ PATH: '/bin', HOME: '/root', GOCACHE: '/c', A: 'declared wins', B: '2' })
   })
 })
+
+describe('memory watchdog', () => {
+  it('kills a process whose resident memory crosses the limit', async () => {
+    const grow = 'const a = []; setInterval(() => a.push(Buffer.alloc(8 << 20, 1)), 5)'
+    const r = await runProcess(
+      { command: process.execPath, args: ['-e', grow], cwd: tmpdir(), env: functionEnv() },
+      { memoryLimitMb: 120, timeoutMs: 20_000, killGraceMs: 100 },
+    )
+    expect(r.timedOut).toBe(false)
+    expect(r.memoryExceededMb).toBeGreaterThan(120)
+    expect(r.signal).toBe('SIGTERM')
+  })
+
+  it('leaves a process under the limit alone', async () => {
+    const r = await runProcess(sh('echo small'), { memoryLimitMb: 512 })
+    expect(r.memoryExceededMb).toBeUndefined()
+    expect(r.exitCode).toBe(0)
+  })
+})

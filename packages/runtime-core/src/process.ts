@@ -5,6 +5,7 @@
  */
 import type { ChildProcess, StdioOptions } from 'node:child_process'
 import spawn from 'cross-spawn'
+import { watchMemory } from './memory'
 import { CappedBuffer, TailBuffer } from './tail'
 
 /** How to start a process: what an adapter returns. */
@@ -28,6 +29,8 @@ export interface RunOptions {
   /** stderr kept for logs; the rest is counted and dropped. Default 1 MiB. */
   maxStderrBytes?: number
   signal?: AbortSignal
+  /** Kill the process group when the process's resident memory exceeds this (MiB). */
+  memoryLimitMb?: number
 }
 
 export interface ProcessResult {
@@ -41,6 +44,8 @@ export interface ProcessResult {
   timedOut: boolean
   cancelled: boolean
   outputLimit: boolean
+  /** Resident memory (MiB) seen over `memoryLimitMb`, when that is why it was killed. */
+  memoryExceededMb?: number
   durationMs: number
   /** Set when the process could not be started at all (ENOENT, EACCES). */
   spawnError?: NodeJS.ErrnoException
@@ -149,6 +154,11 @@ export async function runProcess(
           stop()
         }, options.timeoutMs)
       : undefined
+  let memoryExceededMb: number | undefined
+  const stopWatching = watchMemory(child.pid, options.memoryLimitMb, (used) => {
+    memoryExceededMb = used
+    stop()
+  })
   const onAbort = () => {
     cancelled = true
     stop()
@@ -158,6 +168,7 @@ export async function runProcess(
 
   const exit = await exited
   clearTimeout(timer)
+  stopWatching()
   options.signal?.removeEventListener('abort', onAbort)
   // Leave nothing behind: grandchildren die with the leader, and their pipes close with them.
   killGroup(child.pid, 'SIGKILL')
@@ -174,6 +185,7 @@ export async function runProcess(
     timedOut,
     cancelled,
     outputLimit,
+    ...(memoryExceededMb !== undefined ? { memoryExceededMb } : {}),
     durationMs: performance.now() - started,
     ...(exit.error ? { spawnError: exit.error } : {}),
   }

@@ -4,12 +4,15 @@
  */
 import { FnError, type FnRequest, type LogEntry, normalizeResponse } from '@fn/protocol'
 import { DEFAULT_LOG_LIMITS, finishLogs, type LogLimits, linesToLogs } from './logs'
+import { memoryMessage } from './memory'
 import { exitError, failure, type Outcome } from './outcome'
 import { type LaunchSpec, runProcess } from './process'
 import { Worker, type WorkerOptions } from './worker'
 
 export interface OneshotOptions {
   timeoutMs: number
+  /** Kill the process when its resident memory exceeds this (MiB): MEMORY_LIMIT. */
+  memoryLimitMb?: number
   signal?: AbortSignal
   /** Names the function in messages, e.g. 'function "hello"'. */
   label?: string
@@ -35,6 +38,7 @@ export async function runStdio(
     maxStderrBytes: limits.maxLogBytes,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+    ...(options.memoryLimitMb ? { memoryLimitMb: options.memoryLimitMb } : {}),
   })
   const at = new Date().toISOString()
   const stderrLogs = linesToLogs(result.stderr.toString('utf8'), 'error', at, limits)
@@ -61,6 +65,10 @@ export async function runStdio(
         },
       ),
     )
+  }
+  if (result.memoryExceededMb !== undefined) {
+    const limit = options.memoryLimitMb ?? 0
+    return done(new FnError('MEMORY_LIMIT', memoryMessage(label, result.memoryExceededMb, limit)))
   }
   if (result.outputLimit) {
     return done(
@@ -159,6 +167,7 @@ export async function runHandlerOnce(
       ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
       ...(options.onStray ? { onStray: options.onStray } : {}),
       ...(options.logs ? { logs: options.logs } : {}),
+      ...(options.memoryLimitMb ? { memoryLimitMb: options.memoryLimitMb } : {}),
     })
   } catch (err) {
     return failure(err as FnError, [], true, performance.now() - started)

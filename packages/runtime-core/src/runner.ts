@@ -79,6 +79,7 @@ export async function createRunner(
     label,
     ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
     ...(options.logs ? { logs: options.logs } : {}),
+    ...(fn.memoryMb ? { memoryLimitMb: fn.memoryMb } : {}),
   }
 
   if (fn.protocol === 'handler' && fn.mode === 'warm') {

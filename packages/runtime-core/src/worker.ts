@@ -15,6 +15,7 @@ import {
 } from '@fn/protocol'
 import { StreamCapture } from './capture'
 import { DEFAULT_LOG_LIMITS, finishLogs, type LogLimits } from './logs'
+import { memoryMessage, watchMemory } from './memory'
 import { exitError, failure, type Outcome } from './outcome'
 import {
   DEFAULT_KILL_GRACE_MS,
@@ -35,6 +36,8 @@ export interface WorkerOptions {
   /** Largest frame accepted from the worker (a result is one frame). Default 64 MiB. */
   maxFrameBytes?: number
   logs?: Partial<LogLimits>
+  /** Kill the worker when its resident memory exceeds this (MiB): MEMORY_LIMIT. */
+  memoryLimitMb?: number
   /** Output written outside any invocation (module load, stray background writes). */
   onStray?: (stream: 'stdout' | 'stderr', text: string) => void
 }
@@ -99,7 +102,12 @@ export class Worker {
       for (const frame of frames) this.onFrame(frame)
     })
     this.socket.on('error', () => {})
+    const limit = options.memoryLimitMb
+    const stopWatching = watchMemory(this.pid, limit, (used) =>
+      this.fail(new FnError('MEMORY_LIMIT', memoryMessage(this.label, used, limit ?? 0))),
+    )
     this.exited = exitOf(child).then((exit) => {
+      stopWatching()
       this.onExit(exit)
       return exit
     })
