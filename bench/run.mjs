@@ -25,6 +25,7 @@ const N = {
   seq: Number(process.env.BENCH_SEQ ?? 2000),
   concurrent: Number(process.env.BENCH_CONCURRENT_TOTAL ?? 4000),
   big: Number(process.env.BENCH_BIG ?? 30),
+  warmup: Number(process.env.BENCH_WARMUP ?? 3000),
 }
 const CONCURRENCY = 64
 const BIG = { blob: 'x'.repeat(1024 * 1024) }
@@ -191,7 +192,8 @@ async function benchRuntime(name, root) {
   }
   out.spawnFloor = await bareSpawn(spawnCmd[0], spawnCmd[1], spawnCmd[2], N.spawn)
   const raw = rawChild(rawCmd[0], rawCmd[1], rawDir)
-  await raw.call(SMALL)
+  // Steady state: both sides get the same warm-up, long enough for V8 to optimise the hot path.
+  for (let i = 0; i < N.warmup; i++) await raw.call(SMALL)
   out.rawRoundTrip = await timeSeq(N.seq, () => raw.call(SMALL))
   out.rawThroughput = await throughput(N.concurrent, CONCURRENCY, () => raw.call(SMALL))
   out.rawBig = await timeSeq(N.big, () => raw.call(BIG))
@@ -206,7 +208,7 @@ async function benchRuntime(name, root) {
   // fn handler, warm.
   const warm = await createRunner(adapter, warmFn, runnerOpts)
   await warm.warmUp()
-  for (let i = 0; i < 50; i++) await warm.invoke(request(SMALL, i))
+  for (let i = 0; i < N.warmup; i++) await warm.invoke(request(SMALL, i))
   out.fnWarm = await timeSeq(N.seq, (i) => warm.invoke(request(SMALL, i)))
   out.fnThroughput = await throughput(N.concurrent, CONCURRENCY, (i) =>
     warm.invoke(request(SMALL, i)),
@@ -297,7 +299,7 @@ function report(results, meta) {
     `Machine: ${meta.cpus} × ${meta.cpuModel}, ${meta.memGiB} GiB, Node ${meta.node}, ${meta.platform}.`,
   )
   rows.push(
-    `Samples: ${N.spawn} spawns, ${N.seq} sequential calls, ${N.concurrent} calls with ${CONCURRENCY} concurrent callers (pool of 2 workers), ${N.big} × 1 MiB.`,
+    `Samples: ${N.spawn} spawns, ${N.seq} sequential calls after ${N.warmup} warm-up calls, ${N.concurrent} calls with ${CONCURRENCY} concurrent callers (pool of 2 workers), ${N.big} × 1 MiB.`,
   )
   rows.push('')
   rows.push(
