@@ -83,6 +83,15 @@ describe('executor', () => {
     expect(err.code).toBe('FUNCTION_NOT_FOUND')
   })
 
+  it('answers INVALID_INPUT for input that cannot be sent as JSON', async () => {
+    await fn('hello', ok('1'), 'protocol: stdio\n')
+    const ex = await start()
+    const res = await ex.invoke('hello', { n: 1n })
+    expect(res.error?.code).toBe('INVALID_INPUT')
+    expect(res.error?.message).toContain('BigInt')
+    expect((await ex.invoke('hello', {})).output).toBe(1)
+  })
+
   it('counts errors by code', async () => {
     await fn('bad', 'exit 9\n', 'protocol: stdio\n')
     const ex = await start()

@@ -261,16 +261,7 @@ export class Executor {
       return fail(
         entry.error ?? new FnError('RUNTIME_NOT_AVAILABLE', `[fn] "${name}" is not ready`),
       )
-    try {
-      JSON.stringify(input)
-    } catch (err) {
-      return fail(
-        new FnError(
-          'INVALID_INPUT',
-          `[fn] the input for "${name}" is not JSON: ${(err as Error).message}`,
-        ),
-      )
-    }
+    // The input is serialised once, by the runner, which answers INVALID_INPUT if it cannot be.
     let release: () => void
     try {
       release = await this.limiter.acquire(options.signal)

@@ -41,6 +41,12 @@ export default (input, ctx) => {
     expect(res.logs[0]!.message).toMatch(/truncated \d+ bytes/)
   })
 
+  it('answers INVALID_INPUT for input that cannot be sent, and the worker keeps serving', async () => {
+    const res = await ex.invoke('loud', { mode: 1n })
+    expect(res.error?.code).toBe('INVALID_INPUT')
+    expect((await ex.invoke('loud', { mode: 'none' })).output).toBe('still fine')
+  })
+
   it('caps the log bytes of one invocation and says what it dropped', async () => {
     const res = await ex.invoke('loud', { mode: 'flood' })
     expect(res.error).toBeUndefined()

@@ -3,7 +3,7 @@
  * After each invocation the worker writes an end marker on the stream; what precedes it belongs
  * to that invocation, what arrives outside any invocation goes to `onStray`.
  */
-import { endMarker, type LogEntry, type LogLevel } from '@fn/protocol'
+import type { LogEntry, LogLevel } from '@fn/protocol'
 import { type LogLimits, linesToLogs } from './logs'
 import { CappedBuffer } from './tail'
 
@@ -24,9 +24,9 @@ export class StreamCapture {
     private readonly onStray: (text: string) => void,
   ) {}
 
-  /** Starts attributing output to invocation `id`. */
-  begin(id: string): void {
-    this.marker = Buffer.from(endMarker(id))
+  /** Starts attributing output to the invocation whose end marker is `marker`. */
+  begin(marker: Buffer): void {
+    this.marker = marker
     this.kept = undefined
     this.firstAt = ''
     this.ended = false

@@ -30,7 +30,13 @@ export async function runStdio(
 ): Promise<Outcome> {
   const label = options.label ?? 'function'
   const limits = { ...DEFAULT_LOG_LIMITS, ...options.logs }
-  const input = JSON.stringify(request)
+  let input: string
+  try {
+    input = JSON.stringify(request)
+  } catch (err) {
+    const message = `[fn] the input for ${label} cannot be sent as JSON: ${(err as Error).message}`
+    return failure(new FnError('INVALID_INPUT', message), [], false, 0)
+  }
   const result = await runProcess(spec, {
     input,
     timeoutMs: options.timeoutMs,

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
 import {
   encodeFrame,
+  endMarker,
   FnError,
   type FnRequest,
   type Frame,
@@ -156,10 +157,28 @@ export class Worker {
       )
     }
     const id = String(++this.seq)
+    let frame: string
+    try {
+      frame = encodeFrame({
+        v: 1,
+        type: 'invoke',
+        id,
+        request,
+        deadline: Date.now() + options.timeoutMs,
+      })
+    } catch (err) {
+      // Serialising the input once, here, is also its validation.
+      const error = new FnError(
+        'INVALID_INPUT',
+        `[fn] the input for ${this.label} cannot be sent as JSON: ${(err as Error).message}`,
+      )
+      return Promise.resolve(failure(error, [], false, 0))
+    }
     this.requests++
     this.lastUsed = Date.now()
-    this.stdout.begin(id)
-    this.stderr.begin(id)
+    const marker = Buffer.from(endMarker(id))
+    this.stdout.begin(marker)
+    this.stderr.begin(marker)
     const started = performance.now()
     return new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => {
@@ -187,15 +206,7 @@ export class Worker {
         },
       }
       if (options.signal?.aborted) return onAbort()
-      this.socket.write(
-        encodeFrame({
-          v: 1,
-          type: 'invoke',
-          id,
-          request,
-          deadline: Date.now() + options.timeoutMs,
-        }),
-      )
+      this.socket.write(frame)
     })
   }
 
@@ -336,11 +347,14 @@ export class Worker {
           `[fn] could not start ${this.label}: ${exit.error.message}`,
         ),
       )
-    } else if (this.readyWaiter) {
-      this.readyWaiter(exitError(`${this.label} (before it was ready)`, exit, this.tail.toString()))
-    } else if (this.pending && !wasDead) {
-      // Let the pipes deliver the last words before reporting them.
-      setTimeout(() => this.fail(exitError(this.label, exit, this.tail.toString())), 20)
+    } else if (this.readyWaiter || (this.pending && !wasDead)) {
+      // Report once the pipes have delivered the last words (they close with the process group).
+      const what = this.readyWaiter ? `${this.label} (before it was ready)` : this.label
+      void Promise.all([this.stdout.settled(250), this.stderr.settled(250)]).then(() => {
+        const error = exitError(what, exit, this.tail.toString())
+        if (this.readyWaiter) this.readyWaiter(error)
+        else this.fail(error)
+      })
     }
     for (const listener of this.deathListeners) listener()
   }
