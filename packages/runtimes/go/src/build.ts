@@ -6,8 +6,7 @@
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { FunctionDefinition } from '@fn/manifest'
-import { FnError } from '@fn/protocol'
-import { type ProcessResult, type RuntimeInfo, runProcess } from '@fn/runtime-core'
+import { FnError, isFnError, type RuntimeInfo, runBuildStep } from '@fn/runtime-core'
 import { type LocalReplace, languageVersion } from './gomod'
 
 /** The module path of a generated go.mod. */
@@ -59,7 +58,7 @@ export async function buildFunction(plan: BuildPlan, outDir: string): Promise<vo
     }
     if (plan.handler) await writeFile(join(src, plan.entryDir, SHIM_FILE), plan.shim)
     for (const r of plan.replaces) {
-      await goOrFail(plan, src, ['mod', 'edit', `-replace=${r.old}=${r.dir}`], 'go mod edit')
+      await go(plan, src, ['mod', 'edit', `-replace=${r.old}=${r.dir}`], 'go mod edit')
     }
 
     const args = [
@@ -72,75 +71,49 @@ export async function buildFunction(plan: BuildPlan, outDir: string): Promise<vo
       join(outDir, plan.binary),
       plan.entryDir === '.' ? '.' : `./${plan.entryDir}`,
     ]
-    let result = await go(plan, src, args)
-    if (
-      !ok(result) &&
-      !plan.hasGoMod &&
-      /no required module provides package/.test(output(result))
-    ) {
+    try {
+      await go(plan, src, args, 'go build')
+    } catch (err) {
+      const output = isFnError(err) ? String((err.details as { output?: string })?.output) : ''
+      if (plan.hasGoMod || !/no required module provides package/.test(output)) throw err
       // No go.mod of its own but third-party imports: resolve them (latest versions) once.
-      await goOrFail(plan, src, ['mod', 'tidy'], 'go mod tidy')
-      result = await go(plan, src, args)
+      await go(plan, src, ['mod', 'tidy'], 'go mod tidy')
+      await go(plan, src, args, 'go build')
     }
-    if (!ok(result)) throw buildError(plan, src, result, 'go build')
   } finally {
     await rm(src, { recursive: true, force: true })
   }
 }
 
-function go(plan: BuildPlan, cwd: string, args: string[]): Promise<ProcessResult> {
-  return runProcess(
-    { command: plan.runtime.bin, args, env: plan.env, cwd },
-    { timeoutMs: plan.timeoutMs, maxStdoutBytes: 4 * 1024 * 1024, maxStderrBytes: 4 * 1024 * 1024 },
-  )
-}
-
-async function goOrFail(plan: BuildPlan, cwd: string, args: string[], what: string): Promise<void> {
-  const result = await go(plan, cwd, args)
-  if (!ok(result)) throw buildError(plan, cwd, result, what)
-}
-
-function ok(result: ProcessResult): boolean {
-  return !result.spawnError && !result.timedOut && result.exitCode === 0
-}
-
-function output(result: ProcessResult): string {
-  return `${result.stderr.toString('utf8')}${result.stdout.toString('utf8')}`.trim()
-}
-
-function buildError(plan: BuildPlan, src: string, result: ProcessResult, what: string): FnError {
+/**
+ * One go command, under runtime-core's build step (BUILD_FAILED with the output's tail), its
+ * message pointed at the user's folder instead of the temporary copy, with a hint where one helps.
+ */
+async function go(plan: BuildPlan, cwd: string, args: string[], what: string): Promise<void> {
   const label = `function "${plan.fn.name}"`
-  if (result.spawnError) {
-    return new FnError(
-      'RUNTIME_NOT_AVAILABLE',
-      `[fn] could not run ${plan.runtime.bin} to build ${label}: ${result.spawnError.message}`,
+  try {
+    await runBuildStep({
+      spec: { command: plan.runtime.bin, args, env: plan.env, cwd },
+      what,
+      label,
+      timeoutMs: plan.timeoutMs,
+      tailBytes: 64 * 1024,
+    })
+  } catch (err) {
+    if (!isFnError(err) || err.code !== 'BUILD_FAILED') throw err
+    const details = err.details as { output: string; timedOut: boolean; exitCode: number | null }
+    // The compiler names files absolutely or relative to the copy ("./main.go"): show the user's.
+    const output = details.output.split(cwd).join(plan.fn.dir).replace(/^\.\//gm, `${plan.fn.dir}/`)
+    const why = details.timedOut
+      ? `${what} did not finish within ${plan.timeoutMs} ms (raise go({ buildTimeoutMs }))`
+      : `${what} failed (exit code ${details.exitCode})`
+    const hint = hintFor(plan, output)
+    throw new FnError(
+      'BUILD_FAILED',
+      `[fn] ${label} (${plan.fn.dir}): ${why}${hint ? `; ${hint}` : ''}:\n${output}`,
+      { details: { function: plan.fn.name, ...details, output }, cause: err },
     )
   }
-  // Compiler messages name files of the copy; point them at the user's folder (the generated
-  // fn_main.go exists only in the copy and keeps its short name).
-  const text = output(result)
-    .split(src)
-    .join(plan.fn.dir)
-    .replace(
-      /^(\s*)\.\/(?!(?:[^:\n]*\/)?fn_main\.go:)/gm,
-      (_, indent: string) => `${indent}${plan.fn.dir}/`,
-    )
-  const why = result.timedOut
-    ? `${what} did not finish within ${plan.timeoutMs} ms (raise go({ buildTimeoutMs }))`
-    : `${what} failed (exit code ${result.exitCode ?? result.signal})`
-  const hint = hintFor(plan, text)
-  return new FnError(
-    'BUILD_FAILED',
-    `[fn] ${label} (${plan.fn.dir}): ${why}${hint ? `; ${hint}` : ''}:\n${text}`,
-    {
-      details: {
-        function: plan.fn.name,
-        output: text,
-        exitCode: result.exitCode,
-        timedOut: result.timedOut,
-      },
-    },
-  )
 }
 
 function hintFor(plan: BuildPlan, text: string): string | undefined {

@@ -8,12 +8,12 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import type { FunctionDefinition } from '@fn/manifest'
-import { FnError } from '@fn/protocol'
 import {
   type AdapterOptions,
   type BuildCacheStats,
   BuildCaches,
   defineAdapter,
+  FnError,
   functionEnv,
   hashInputs,
   listFiles,
