@@ -152,24 +152,30 @@ function executable(path: string): string | undefined {
   }
 }
 
+/** This package's folder: where a project that installed fn resolves its dependencies from. */
+const HERE = dirname(fileURLToPath(import.meta.url))
+
 /**
- * A binary shipped inside an npm package installed in the project (e.g. `deno`, `bun`),
- * resolved from `from` (default: the current directory).
+ * A binary shipped inside an npm package (e.g. `deno`, `bun`), resolved the way Node resolves a
+ * dependency: from each of `from` in turn (default: the current directory, then the folder of
+ * this package, so a project that installed the package beside fn finds it from anywhere).
  */
 export function npmPackageBinary(
   pkg: string,
   relativePaths: string[],
-  from = process.cwd(),
+  from: string | readonly string[] = [process.cwd(), HERE],
 ): string | undefined {
-  let dir: string
-  try {
-    dir = dirname(createRequire(join(from, 'package.json')).resolve(`${pkg}/package.json`))
-  } catch {
-    return undefined
-  }
-  for (const rel of relativePaths) {
-    const found = executable(join(dir, rel))
-    if (found) return realpathSync(found)
+  for (const base of typeof from === 'string' ? [from] : from) {
+    let dir: string
+    try {
+      dir = dirname(createRequire(join(base, 'package.json')).resolve(`${pkg}/package.json`))
+    } catch {
+      continue
+    }
+    for (const rel of relativePaths) {
+      const found = executable(join(dir, rel))
+      if (found) return realpathSync(found)
+    }
   }
   return undefined
 }
