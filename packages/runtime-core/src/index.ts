@@ -19,7 +19,7 @@ export {
   shimPath,
   which,
 } from './adapter'
-export { type BuildStep, buildOutput, runBuildStep } from './build'
+export { type BuildStep, runBuildStep } from './build'
 export { BuildCache, type BuildCacheStats, BuildCaches, hashInputs, listFiles } from './cache'
 export { BASE_ENV, type EnvOptions, functionEnv, NETWORK_ENV } from './env'
 export { Limiter, type LimiterOptions } from './limiter'
@@ -50,5 +50,5 @@ export {
   type RunnerOptions,
   type RunnerOutcome,
 } from './runner'
-export { buildInputs, globToRegExp, runUserBuild } from './user-build'
+export { runUserBuild } from './user-build'
 export { type InvokeOptions, Worker, type WorkerOptions } from './worker'

@@ -227,11 +227,6 @@ export class Worker {
     void terminateGroup(this.pid, this.grace, this.exited)
   }
 
-  /** Resolves when the process has exited. */
-  async closed(): Promise<void> {
-    await this.exited
-  }
-
   onDeath(listener: () => void): void {
     this.deathListeners.push(listener)
   }
