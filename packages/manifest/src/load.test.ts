@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { isFnError } from '@fn/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -19,7 +20,13 @@ describe('loadFunction', () => {
       protocol: 'handler',
       mode: 'warm',
       timeoutMs: 30_000,
-      pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0 },
+      pool: {
+        min: 0,
+        max: availableParallelism(),
+        idleTimeoutMs: 60_000,
+        maxRequests: 0,
+        concurrency: 1,
+      },
       env: {},
       permissions: { net: false, read: false, write: false, env: false, run: false },
     } satisfies FunctionDefinition)
@@ -61,7 +68,13 @@ routes: [POST /resize]
       timeoutMs: 5000,
       memoryMb: 256,
       concurrency: 3,
-      pool: { min: 0, max: 3, idleTimeoutMs: 120_000, maxRequests: 0 },
+      pool: {
+        min: 0,
+        max: availableParallelism(),
+        idleTimeoutMs: 120_000,
+        maxRequests: 0,
+        concurrency: 1,
+      },
       env: { API_KEY: 'secret', LEVEL: 'info' },
       permissions: { net: ['api.example.com'], read: false, write: false, env: false, run: false },
       build: { command: 'make', args: [], watch: [] },

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { basename, join, relative, resolve, sep } from 'node:path'
 import { FnError, isFnError } from '@fn/protocol'
 import { detectEntry, detectRuntime } from './detect'
@@ -84,9 +85,12 @@ export async function loadFunction(
 
   const pool: PoolConfig = {
     min: manifest.pool?.min ?? 0,
-    max: manifest.pool?.max ?? manifest.concurrency ?? 1,
+    // Not `concurrency`: that caps calls in flight, this caps processes. A default below `min`
+    // would make a manifest valid on one machine and invalid on a smaller one.
+    max: manifest.pool?.max ?? Math.max(availableParallelism(), manifest.pool?.min ?? 0),
     idleTimeoutMs: manifest.pool?.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     maxRequests: manifest.pool?.maxRequests ?? 0,
+    concurrency: manifest.pool?.concurrency ?? 1,
   }
   const permissions: Permissions = {
     net: false,

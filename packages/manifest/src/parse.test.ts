@@ -287,7 +287,7 @@ describe('unknown keys', () => {
   it('carry the expected keys in the issue', () => {
     const [issue] = errorOf('pool:\n  maxx: 2\n').issues
     expect(issue).toMatchObject({ path: 'pool.maxx', line: 2, column: 3 })
-    expect(issue?.expected).toBe('one of min, max, idle_timeout, max_requests')
+    expect(issue?.expected).toBe('one of min, max, idle_timeout, max_requests, concurrency')
   })
 })
 
@@ -487,23 +487,24 @@ describe('pool', () => {
   })
   it('must be a mapping', () => {
     expect(problem('pool: 4\n')).toBe(
-      `invalid value for "pool" at ${F}:1:7: expected a mapping with min, max, idle_timeout and/or max_requests, found 4`,
+      `invalid value for "pool" at ${F}:1:7: expected a mapping with min, max, idle_timeout, max_requests and/or concurrency, found 4`,
     )
     expect(problem('pool: [1]\n')).toBe(
-      `invalid value for "pool" at ${F}:1:7: expected a mapping with min, max, idle_timeout and/or max_requests, found a list`,
+      `invalid value for "pool" at ${F}:1:7: expected a mapping with min, max, idle_timeout, max_requests and/or concurrency, found a list`,
     )
   })
-  it('needs min <= max, counting the defaults of max', () => {
+  it('needs min <= an explicit max; without max, max follows min', () => {
     expect(problem('pool:\n  min: 3\n  max: 2\n')).toBe(
       `invalid value for "pool.min" at ${F}:2:8: expected at most 2 (pool.max), found 3: raise pool.max or lower pool.min`,
     )
-    expect(problem('pool: { min: 2 }\n')).toBe(
-      `invalid value for "pool.min" at ${F}:1:14: expected at most 1 (pool.max, which defaults to 1), found 2: raise pool.max or lower pool.min`,
+    expect(parse('pool: { min: 64 }\n').pool).toEqual({ min: 64 })
+    expect(parse('concurrency: 2\npool: { min: 3 }\n').pool).toEqual({ min: 3 })
+  })
+  it('reads pool.concurrency, a whole number >= 1', () => {
+    expect(parse('pool: { concurrency: 8 }\n').pool).toEqual({ concurrency: 8 })
+    expect(problem('pool: { concurrency: 0 }\n')).toBe(
+      `invalid value for "pool.concurrency" at ${F}:1:22: expected ${POSITIVE}, found 0`,
     )
-    expect(problem('concurrency: 2\npool: { min: 3 }\n')).toBe(
-      `invalid value for "pool.min" at ${F}:2:14: expected at most 2 (pool.max, which defaults to concurrency), found 3: raise pool.max or lower pool.min`,
-    )
-    expect(parse('concurrency: 4\npool: { min: 4 }\n').pool).toEqual({ min: 4 })
   })
 })
 

@@ -295,25 +295,18 @@ function crossCheck(ctx: Context, manifest: Manifest, fields: Map<FieldName, Yam
     })
   }
   const min = manifest.pool?.min
-  if (min !== undefined) {
-    const max = manifest.pool?.max ?? manifest.concurrency ?? 1
-    if (min > max) {
-      const poolNode = fields.get('pool')
-      const minNode =
-        poolNode === undefined ? undefined : locate(ctx, poolNode, [{ key: 'min' }]).node
-      const which =
-        manifest.pool?.max !== undefined
-          ? 'pool.max'
-          : manifest.concurrency !== undefined
-            ? 'pool.max, which defaults to concurrency'
-            : 'pool.max, which defaults to 1'
-      report(ctx, minNode, {
-        path: 'pool.min',
-        expected: `at most ${max} (${which})`,
-        found: min,
-        hint: 'raise pool.max or lower pool.min',
-      })
-    }
+  const max = manifest.pool?.max
+  // Without pool.max, the default follows min (load.ts): only an explicit max can be too small.
+  if (min !== undefined && max !== undefined && min > max) {
+    const poolNode = fields.get('pool')
+    const minNode =
+      poolNode === undefined ? undefined : locate(ctx, poolNode, [{ key: 'min' }]).node
+    report(ctx, minNode, {
+      path: 'pool.min',
+      expected: `at most ${max} (pool.max)`,
+      found: min,
+      hint: 'raise pool.max or lower pool.min',
+    })
   }
 }
 

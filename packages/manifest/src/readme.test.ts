@@ -12,7 +12,7 @@ it('parses the full fn.yaml example of the README', async () => {
     name: 'resize-image',
     timeoutMs: 30_000,
     memoryMb: 512,
-    pool: { min: 1, max: 4, idleTimeoutMs: 120_000, maxRequests: 1000 },
+    pool: { min: 1, max: 4, idleTimeoutMs: 120_000, maxRequests: 1000, concurrency: 2 },
     env: { LOG_LEVEL: '${LOG_LEVEL:-info}' },
     routes: [
       { method: 'POST', path: '/resize' },

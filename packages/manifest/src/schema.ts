@@ -42,7 +42,7 @@ export const TOP_KEYS = [
   'sample_input',
   'routes',
 ] as const
-export const POOL_KEYS = ['min', 'max', 'idle_timeout', 'max_requests'] as const
+export const POOL_KEYS = ['min', 'max', 'idle_timeout', 'max_requests', 'concurrency'] as const
 export const PERMISSION_KEYS = ['net', 'read', 'write', 'env', 'run'] as const
 export const BUILD_KEYS = ['command', 'args', 'watch', 'output'] as const
 export const ROUTE_KEYS = ['method', 'path'] as const
@@ -197,10 +197,11 @@ export const fieldSchemas = {
           max: v.optional(wholeNumber(1, POSITIVE_INT)),
           idle_timeout: v.optional(duration(1)),
           max_requests: v.optional(wholeNumber(0, `${NON_NEGATIVE_INT} (0 = unlimited)`)),
+          concurrency: v.optional(wholeNumber(1, POSITIVE_INT)),
         },
-        'a mapping with min, max, idle_timeout and/or max_requests',
+        'a mapping with min, max, idle_timeout, max_requests and/or concurrency',
       ),
-      'a mapping with min, max, idle_timeout and/or max_requests',
+      'a mapping with min, max, idle_timeout, max_requests and/or concurrency',
     ),
     v.transform((pool) => {
       const out: Partial<PoolConfig> = {}
@@ -208,6 +209,7 @@ export const fieldSchemas = {
       if (pool.max !== undefined) out.max = pool.max
       if (pool.idle_timeout !== undefined) out.idleTimeoutMs = pool.idle_timeout
       if (pool.max_requests !== undefined) out.maxRequests = pool.max_requests
+      if (pool.concurrency !== undefined) out.concurrency = pool.concurrency
       return out
     }),
   ),

@@ -24,12 +24,20 @@ export interface Permissions {
 export interface PoolConfig {
   /** Workers kept alive even when idle. Default 0. */
   min: number
-  /** Most workers at once. Default `concurrency` when given, else 1. */
+  /**
+   * Most processes at once (warm workers, or oneshot processes). Default: the machine's available
+   * parallelism (`os.availableParallelism()`), or `min` when that is larger.
+   */
   max: number
   /** An idle worker above `min` is stopped after this long. Default 60_000. */
   idleTimeoutMs: number
   /** A worker is replaced after serving this many invocations; 0 = unlimited (default). */
   maxRequests: number
+  /**
+   * Invocations one warm worker runs at once (async handlers, Go). Default 1: one call per
+   * process, which is what lets raw stdout/stderr writes be attributed to their call.
+   */
+  concurrency: number
 }
 
 /** A build step run before the function is started (and again when a watched file changes). */

@@ -1,9 +1,7 @@
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import {
-  END_MARKER_PREFIX,
   encodeFrame,
-  endMarker,
   type FnError,
   type Frame,
   FrameSchema,
@@ -25,6 +23,8 @@ const sampleFrames: Frame[] = [
   { v: 1, type: 'result', id: 'i1', output: null },
   { v: 1, type: 'error', id: 'i1', error: { code: 'OUT_OF_STOCK', message: 'none left' } },
   { v: 1, type: 'error', error: { code: 'CRASHED', message: 'no module', details: { path: 'x' } } },
+  { v: 1, type: 'ready', pid: 7, concurrency: 8 },
+  { v: 1, type: 'cancel', id: 'a1' },
   { v: 1, type: 'shutdown' },
 ]
 
@@ -78,7 +78,7 @@ describe('parseFrame', () => {
     [{ v: 1 }, 'type: missing'],
     [
       { v: 1, type: 'hello' },
-      'type: expected ("ready" | "invoke" | "log" | "result" | "error" | "shutdown"), received "hello"',
+      'type: expected ("ready" | "invoke" | "log" | "result" | "error" | "cancel" | "shutdown"), received "hello"',
     ],
     [{ v: 1, type: 'ready', pid: 1.5 }, 'pid: expected integer, received 1.5'],
     [{ v: 1, type: 'ready', runtime: 20 }, 'runtime: expected string, received 20'],
@@ -119,17 +119,5 @@ describe('encodeFrame', () => {
   it('escapes newlines and separators inside strings', () => {
     const line = encodeFrame({ v: 1, type: 'result', id: 'i', output: 'a\nb\r\nc\u2028d\u001e' })
     expect(line.slice(0, -1)).not.toMatch(/[\n\r\u001e]/)
-  })
-})
-
-describe('endMarker', () => {
-  it('is the record separator, fn-end:, the id, the record separator and a newline', () => {
-    expect(endMarker('i42')).toBe('\u001efn-end:i42\u001e\n')
-    expect(endMarker('i42').startsWith(END_MARKER_PREFIX)).toBe(true)
-  })
-
-  it('cannot be forged by a JSON frame line: frames escape U+001E', () => {
-    const line = encodeFrame({ v: 1, type: 'result', id: 'i', output: endMarker('i') })
-    expect(line).not.toContain(END_MARKER_PREFIX)
   })
 })

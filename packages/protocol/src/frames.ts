@@ -20,6 +20,11 @@ export interface ReadyFrame {
   pid?: number
   /** e.g. "node 20.19.0". */
   runtime?: string
+  /**
+   * Invocations this worker runs at once (the `FN_CONCURRENCY` it was started with, or fewer).
+   * Absent means 1: the host then sends one `invoke` at a time and never sends `cancel`.
+   */
+  concurrency?: number
 }
 
 /** Host -> worker: run one invocation. */
@@ -59,13 +64,31 @@ export interface ErrorFrame {
   error: FnErrorBody
 }
 
+/**
+ * Host -> worker: stop invocation `id` (it timed out or its caller went away). The worker answers
+ * at once with an `error` frame for `id` (code CANCELLED) and sends nothing more for it. Only sent
+ * to workers whose `ready` said `concurrency` > 1; the others are killed instead.
+ */
+export interface CancelFrame {
+  v: 1
+  type: 'cancel'
+  id: string
+}
+
 /** Host -> worker: finish and exit. */
 export interface ShutdownFrame {
   v: 1
   type: 'shutdown'
 }
 
-export type Frame = ReadyFrame | InvokeFrame | LogFrame | ResultFrame | ErrorFrame | ShutdownFrame
+export type Frame =
+  | ReadyFrame
+  | InvokeFrame
+  | LogFrame
+  | ResultFrame
+  | ErrorFrame
+  | CancelFrame
+  | ShutdownFrame
 
 const version = v.literal(PROTOCOL_VERSION)
 
@@ -78,6 +101,7 @@ export const FrameSchema: v.GenericSchema<unknown, Frame> = v.pipe(
       type: v.literal('ready'),
       pid: v.optional(v.pipe(v.number(), v.integer())),
       runtime: v.optional(v.string()),
+      concurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
     }),
     v.object({
       v: version,
@@ -107,6 +131,7 @@ export const FrameSchema: v.GenericSchema<unknown, Frame> = v.pipe(
       id: v.optional(v.string()),
       error: ErrorBodySchema,
     }),
+    v.object({ v: version, type: v.literal('cancel'), id: v.string() }),
     v.object({ v: version, type: v.literal('shutdown') }),
   ]),
 )
@@ -161,11 +186,3 @@ function fastFrame(f: Record<string, unknown>): Frame | undefined {
   }
   return undefined
 }
-
-/** The line a worker writes to its stdout and stderr after each invocation (see the README). */
-export function endMarker(id: string): string {
-  return `${END_MARKER_PREFIX}${id}\u001e\n`
-}
-
-/** The start of every end marker: an ASCII record separator, then "fn-end:". */
-export const END_MARKER_PREFIX = '\u001efn-end:'

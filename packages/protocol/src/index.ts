@@ -8,9 +8,8 @@ export {
   isFnError,
 } from './errors'
 export {
-  END_MARKER_PREFIX,
+  type CancelFrame,
   type ErrorFrame,
-  endMarker,
   type Frame,
   FrameSchema,
   type InvokeFrame,

@@ -73,6 +73,7 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
     { v: fc.constant(1 as const), type: fc.constant('error' as const), id, error: errorBody },
     { requiredKeys: ['v', 'type', 'error'] },
   ),
+  fc.record({ v: fc.constant(1 as const), type: fc.constant('cancel' as const), id: fc.string() }),
   fc.record({ v: fc.constant(1 as const), type: fc.constant('shutdown' as const) }),
 )
 

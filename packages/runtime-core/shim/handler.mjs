@@ -3,9 +3,14 @@
 //   <runtime> handler.mjs <entry>
 //
 // Frames (NDJSON, see @fn/protocol) travel on fd 3, a socket the host created; user code never
-// writes there by accident. console.* calls become log frames of the invocation they belong to;
-// anything else written to fd 1 or 2 is captured by the host, and after every invocation the end
-// marker on both streams tells the host that invocation's output is complete.
+// writes there by accident. console.* calls become log frames of the invocation they belong to
+// (AsyncLocalStorage, so this holds with several calls at once); anything else written to fd 1
+// or 2 is captured by the host, which attributes it to the call in progress when the worker runs
+// one call at a time: the shim makes sure it is in the pipe before the call's result is sent.
+//
+// FN_CONCURRENCY=N (set by the host from fn.yaml pool.concurrency) lets N calls run at once; the
+// host may then send `cancel` for a call that timed out or lost its caller: ctx.signal aborts, the
+// call is answered CANCELLED at once, and nothing more is sent for it.
 //
 // An error nobody catches (an uncaught exception, an unhandled rejection) ends the worker the way
 // the runtime always does: printed to stderr, exit 1. The host reports the invocation in progress
@@ -20,6 +25,7 @@ import { format } from 'node:util'
 
 const V = 1
 const entry = process.argv[process.argv.length - 1]
+const CONCURRENCY = Math.max(1, Number.parseInt(envVar('FN_CONCURRENCY') ?? '', 10) || 1)
 const realConsole = { ...console }
 const scope = new AsyncLocalStorage()
 
@@ -54,8 +60,39 @@ if (globalThis.Bun) {
 }
 const frame = (f, done) => send(`${JSON.stringify({ v: V, ...f })}\n`, done)
 
+// Bun queues large writes to a stdout/stderr pipe out of sight (writableLength stays 0, and an
+// empty write calls back at once), so a call's output could reach the pipe after its result.
+// There, process.stdout/stderr write synchronously, as Node's do on Linux pipes.
+if (globalThis.Bun) {
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (const [stream, fd] of [
+    [process.stdout, 1],
+    [process.stderr, 2],
+  ]) {
+    stream.write = (chunk, encoding, callback) => {
+      const cb = typeof encoding === 'function' ? encoding : callback
+      const buf =
+        typeof chunk === 'string'
+          ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8')
+          : Buffer.from(chunk)
+      let off = 0
+      while (off < buf.length) {
+        try {
+          off += fs.writeSync(fd, buf, off)
+        } catch (err) {
+          if (err.code !== 'EAGAIN') throw err
+          Atomics.wait(pause, 0, 0, 1) // the pipe is full: the host reads it soon
+        }
+      }
+      cb?.()
+      return true
+    }
+  }
+}
+
 // --- logging ---------------------------------------------------------------------------------
 function log(id, level, message, data) {
+  if (calls.get(id)?.cancelled) return // answered already: the host keeps nothing more for it
   const f = {
     type: 'log',
     id,
@@ -83,8 +120,9 @@ for (const [method, level] of Object.entries(levels)) {
 }
 
 // --- one invocation --------------------------------------------------------------------------
-const MARK = (id) => `\u001efn-end:${id}\u001e\n`
 const CODE = /^[A-Z][A-Z0-9_]*$/
+/** Invocations in progress: id -> { controller?, cancelled }. */
+const calls = new Map()
 
 // What a thrown value becomes on the wire: its own code and details where it has them.
 function errorBody(err) {
@@ -106,7 +144,8 @@ function errorBody(err) {
 }
 
 // A stream calls back once this write, and so every write before it, has reached its fd.
-const written = (stream, text) => new Promise((resolve) => stream.write(text, () => resolve()))
+const flushed = (stream) =>
+  stream.writableLength > 0 ? new Promise((resolve) => stream.write('', () => resolve())) : null
 
 async function finish(id, result) {
   let text
@@ -124,13 +163,31 @@ async function finish(id, result) {
       error: { code: result.error?.code ?? 'FUNCTION_ERROR', message },
     })
   }
-  // The markers follow everything the invocation wrote to fd 1 and 2, including what the
-  // runtime still buffers (process.stdout/stderr writes to a pipe may be asynchronous).
-  await Promise.all([written(process.stdout, MARK(id)), written(process.stderr, MARK(id))])
-  send(`${text}\n`)
+  // What the call wrote through process.stdout/stderr must be in the pipes before its result
+  // (writes to a pipe may still be queued in the runtime); usually nothing is queued.
+  const out = flushed(process.stdout)
+  const err = flushed(process.stderr)
+  if (out || err) await Promise.all([out, err])
+  const call = calls.get(id)
+  calls.delete(id)
+  if (!call?.cancelled) send(`${text}\n`)
+}
+
+function cancel(id) {
+  const call = calls.get(id)
+  if (!call || call.cancelled) return
+  call.cancelled = true
+  call.controller?.abort(new Error(`[fn] invocation ${id} was cancelled by the host`))
+  frame({
+    type: 'error',
+    id,
+    error: { code: 'CANCELLED', message: `[fn] invocation ${id} was cancelled by the host` },
+  })
 }
 
 async function invoke(handler, { id, request, deadline }) {
+  const call = { controller: undefined, cancelled: false }
+  calls.set(id, call)
   const ctx = {
     request_id: request.request_id,
     function: request.function,
@@ -138,6 +195,12 @@ async function invoke(handler, { id, request, deadline }) {
     env: request.context?.env ?? {},
     deadline: deadline ?? null,
     remainingMs: () => (deadline ? Math.max(0, deadline - Date.now()) : Number.POSITIVE_INFINITY),
+    // Aborts when the host cancels the call (it timed out or its caller went away). Made on first
+    // use: most handlers never look.
+    get signal() {
+      call.controller ??= new AbortController()
+      return call.controller.signal
+    },
     log: {
       debug: (m, d) => log(id, 'debug', m, d),
       info: (m, d) => log(id, 'info', m, d),
@@ -175,12 +238,16 @@ try {
 if (handler) {
   const decoder = new StringDecoder('utf8')
   let parts = [] // the pieces of a line that has not ended yet (a frame may be megabytes)
-  let queue = Promise.resolve()
+  const running = new Set()
   const onLine = (line) => {
     if (!line.trim()) return
     const msg = JSON.parse(line)
-    if (msg.type === 'shutdown') queue.then(() => process.exit(0))
-    else if (msg.type === 'invoke') queue = queue.then(() => invoke(handler, msg))
+    if (msg.type === 'invoke') {
+      const done = invoke(handler, msg)
+      running.add(done)
+      done.finally(() => running.delete(done))
+    } else if (msg.type === 'cancel') cancel(msg.id)
+    else if (msg.type === 'shutdown') Promise.allSettled([...running]).then(() => process.exit(0))
   }
   onData((chunk) => {
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk)
@@ -193,7 +260,16 @@ if (handler) {
     }
     if (start < text.length) parts.push(text.slice(start))
   })
-  frame({ type: 'ready', pid: process.pid, runtime: runtimeName() })
+  frame({ type: 'ready', pid: process.pid, runtime: runtimeName(), concurrency: CONCURRENCY })
+}
+
+// Deno without env permission throws on reading a variable it was not granted.
+function envVar(name) {
+  try {
+    return process.env[name]
+  } catch {
+    return undefined
+  }
 }
 
 function runtimeName() {

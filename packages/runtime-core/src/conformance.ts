@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import type { FunctionDefinition, Mode, Protocol } from '@fn/manifest'
+import type { FunctionDefinition, Mode, PoolConfig, Protocol } from '@fn/manifest'
 import type { FnRequest } from '@fn/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RuntimeAdapter } from './adapter'
@@ -36,7 +36,11 @@ export interface ConformanceFixtures {
   /** Files every fixture function gets besides its entry (e.g. go.mod). */
   common?: FixtureFiles
   stdio: Record<StdioScenario, string>
-  handler: Record<HandlerScenario, string>
+  /**
+   * `concurrent` is optional: an adapter whose shim runs several calls per worker
+   * (fn.yaml `pool.concurrency`) supplies it, and the concurrency scenarios run.
+   */
+  handler: Record<HandlerScenario, string> & { concurrent?: string }
 }
 
 export interface ConformanceOptions {
@@ -64,6 +68,11 @@ export function processAlive(pid: number): boolean {
   } catch {
     return existsSync(`/proc/${pid}`)
   }
+}
+
+/** A fixture's pool: one worker, one call at a time, unless the scenario says otherwise. */
+function pool(overrides: Partial<PoolConfig> = {}): PoolConfig {
+  return { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0, concurrency: 1, ...overrides }
 }
 
 async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
@@ -117,7 +126,7 @@ export function testAdapter(options: ConformanceOptions): void {
       protocol,
       mode,
       timeoutMs: 20_000,
-      pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0 },
+      pool: pool(),
       env: { FN_DECLARED: 'declared-value' },
       permissions: { net: false, read: true, write: true, env: true, run: true },
       ...overrides,
@@ -257,7 +266,7 @@ export function testAdapter(options: ConformanceOptions): void {
 
     it('attributes logs from every source to the right invocation under concurrency', async () => {
       const r = await fixture('handler', 'logs', fixtures.handler.logs, {
-        pool: { min: 0, max: 3, idleTimeoutMs: 60_000, maxRequests: 0 },
+        pool: pool({ max: 3 }),
       })
       const tags = Array.from({ length: 9 }, (_, i) => `t${i}x`)
       const outs = await Promise.all(
@@ -309,7 +318,7 @@ export function testAdapter(options: ConformanceOptions): void {
 
     it('recycles a worker after max_requests', async () => {
       const r = await fixture('handler', 'pid', fixtures.handler.pid, {
-        pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 2 },
+        pool: pool({ maxRequests: 2 }),
       })
       const pids: number[] = []
       for (let i = 0; i < 4; i++) pids.push((await r.invoke(request({}))).output as number)
@@ -321,7 +330,7 @@ export function testAdapter(options: ConformanceOptions): void {
 
     it('shuts idle workers down after idle_timeout', async () => {
       const r = await fixture('handler', 'idle', fixtures.handler.pid, {
-        pool: { min: 0, max: 1, idleTimeoutMs: 300, maxRequests: 0 },
+        pool: pool({ idleTimeoutMs: 300 }),
       })
       const pid = (await r.invoke(request({}))).output as number
       expect(await waitFor(() => !processAlive(pid), 5000)).toBe(true)
@@ -342,7 +351,7 @@ export function testAdapter(options: ConformanceOptions): void {
 
     it('close() drains in-flight calls and leaves no process behind', async () => {
       const r = await fixture('handler', 'drain', fixtures.handler.pid, {
-        pool: { min: 2, max: 2, idleTimeoutMs: 60_000, maxRequests: 0 },
+        pool: pool({ min: 2, max: 2 }),
       })
       await r.warmUp()
       const pid = (await r.invoke(request({}))).output as number
@@ -352,4 +361,89 @@ export function testAdapter(options: ConformanceOptions): void {
       expect(processAlive(pid)).toBe(false)
     })
   })
+
+  const concurrent = fixtures.handler.concurrent
+  describe.skipIf(!concurrent)(
+    `${options.name}: several calls per worker (pool.concurrency)`,
+    () => {
+      interface Ran {
+        tag: string
+        pid: number
+        start: number
+        end: number
+      }
+      const ran = (out: { output?: unknown }) => out.output as Ran
+
+      it('runs calls at once in one worker, each with its own logs', async () => {
+        const r = await fixture('handler', 'concurrent', concurrent!, {
+          pool: pool({ max: 2, concurrency: 4 }),
+        })
+        const tags = Array.from({ length: 8 }, (_, i) => `c${i}x`)
+        const outs = await Promise.all(tags.map((tag) => r.invoke(request({ tag, delayMs: 400 }))))
+        outs.forEach((out, i) => {
+          const tag = tags[i]!
+          expect(out.error).toBeUndefined()
+          expect(ran(out).tag).toBe(tag)
+          const messages = out.logs.map((l) => l.message)
+          for (const m of messages) expect(m, `${messages}`).toContain(tag)
+          for (const line of [`log ${tag}`, `structured ${tag}`, `after ${tag}`]) {
+            expect(messages, `${tag}: ${messages}`).toContain(line)
+          }
+          expect(out.logs.find((l) => l.message === `after ${tag}`)?.level).toBe('warn')
+        })
+        // Two workers served all eight, and calls in one worker overlapped in time.
+        const pids = new Set(outs.map((o) => ran(o).pid))
+        expect(pids.size).toBeLessThanOrEqual(2)
+        const byPid = outs.map(ran).filter((o) => o.pid === ran(outs[0]!).pid)
+        const overlapped = byPid.some((a) =>
+          byPid.some((b) => a !== b && b.start < a.end && a.start < b.end),
+        )
+        expect(overlapped).toBe(true)
+      })
+
+      it('a call that times out is cancelled; its siblings and the worker go on', async () => {
+        const r = await fixture('handler', 'concurrent-timeout', concurrent!, {
+          pool: pool({ max: 1, concurrency: 4 }),
+        })
+        const first = ran(await r.invoke(request({ tag: 'w0x' })))
+        const [hung, a, b] = await Promise.all([
+          r.invoke(request({ tag: 'h0x', hang: true }), { timeoutMs: 300 }),
+          r.invoke(request({ tag: 'a0x', delayMs: 800 })),
+          r.invoke(request({ tag: 'b0x', delayMs: 800 })),
+        ])
+        expect(hung!.error?.code).toBe('TIMEOUT')
+        expect(hung!.logs.map((l) => l.message)).toContain('log h0x')
+        for (const out of [a!, b!]) {
+          expect(out.error).toBeUndefined()
+          expect(ran(out).pid).toBe(first.pid)
+        }
+        const next = await r.invoke(request({ tag: 'n0x' }))
+        expect(ran(next).pid).toBe(first.pid)
+        expect(next.cold).toBe(false)
+      })
+
+      it('a crash fails the calls of that worker only; the next call gets a new one', async () => {
+        const r = await fixture('handler', 'concurrent-crash', concurrent!, {
+          pool: pool({ min: 2, max: 2, concurrency: 2 }),
+        })
+        await r.warmUp()
+        // The pool gives each call to the least-loaded worker: 1 and 3 share one worker, 2 and 4
+        // the other.
+        const outs = await Promise.all([
+          r.invoke(request({ tag: 'x1x', crash: true, delayMs: 200 })),
+          r.invoke(request({ tag: 'x2x', delayMs: 600 })),
+          r.invoke(request({ tag: 'x3x', delayMs: 600 })),
+          r.invoke(request({ tag: 'x4x', delayMs: 600 })),
+        ])
+        expect(outs[0]!.error?.code).toBe('CRASHED')
+        expect(outs[0]!.error?.message).toContain('code 9')
+        expect(outs[2]!.error?.code).toBe('CRASHED')
+        expect(outs[1]!.error).toBeUndefined()
+        expect(outs[3]!.error).toBeUndefined()
+        expect(ran(outs[1]!).pid).toBe(ran(outs[3]!).pid)
+        const next = await r.invoke(request({ tag: 'y1x' }))
+        expect(next.error).toBeUndefined()
+      })
+    },
+  )
 }

@@ -21,6 +21,7 @@ export {
 } from './adapter'
 export { type BuildStep, runBuildStep } from './build'
 export { BuildCache, type BuildCacheStats, BuildCaches, hashInputs, listFiles } from './cache'
+export { DEFAULTS } from './defaults'
 export { BASE_ENV, type EnvOptions, functionEnv, NETWORK_ENV } from './env'
 export { Limiter, type LimiterOptions } from './limiter'
 export { DEFAULT_LOG_LIMITS, type LogLimits } from './logs'
@@ -33,7 +34,7 @@ export {
   type PackageDepsSettings,
   type PackageTool,
 } from './package-deps'
-export { type PoolOptions, type PoolOutcome, type PoolStats, WorkerPool } from './pool'
+export { type PoolOptions, type PoolStats, WorkerPool } from './pool'
 export {
   DEFAULT_KILL_GRACE_MS,
   killGroup,

@@ -1,11 +1,12 @@
 import { FnError } from '@fn/protocol'
+import { DEFAULTS } from './defaults'
 
 export interface LimiterOptions {
   /** Callers allowed in at once. */
   max: number
   /** Callers allowed to wait; one more is BUSY at once. Default: 10 × max. */
   maxQueue?: number
-  /** How long a caller may wait for a slot before it is BUSY. Default 30 s. */
+  /** How long a caller may wait for a slot before it is BUSY. Default `DEFAULTS.queueTimeoutMs` (30 s). */
   waitTimeoutMs?: number
   /** Names the limit in BUSY messages, e.g. 'function "hello"'. */
   label?: string
@@ -27,8 +28,8 @@ export class Limiter {
 
   constructor(options: LimiterOptions) {
     this.max = Math.max(1, options.max)
-    this.maxQueue = options.maxQueue ?? this.max * 10
-    this.waitTimeoutMs = options.waitTimeoutMs ?? 30_000
+    this.maxQueue = options.maxQueue ?? DEFAULTS.maxQueue
+    this.waitTimeoutMs = options.waitTimeoutMs ?? DEFAULTS.queueTimeoutMs
     this.label = options.label ?? 'the executor'
   }
 

@@ -5,6 +5,7 @@
  */
 import type { ChildProcess, StdioOptions } from 'node:child_process'
 import spawn from 'cross-spawn'
+import { DEFAULTS } from './defaults'
 import { watchMemory } from './memory'
 import { CappedBuffer, TailBuffer } from './tail'
 
@@ -51,7 +52,7 @@ export interface ProcessResult {
   spawnError?: NodeJS.ErrnoException
 }
 
-export const DEFAULT_KILL_GRACE_MS = 500
+export const DEFAULT_KILL_GRACE_MS: number = DEFAULTS.killGraceMs
 
 /** Sends a signal to a whole process group; a group that is already gone is not an error. */
 export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
@@ -117,7 +118,7 @@ export async function runProcess(
   options: RunOptions = {},
 ): Promise<ProcessResult> {
   const started = performance.now()
-  const stdout = new CappedBuffer(options.maxStdoutBytes ?? 32 * 1024 * 1024)
+  const stdout = new CappedBuffer(options.maxStdoutBytes ?? DEFAULTS.maxOutputBytes)
   const stderr = new CappedBuffer(options.maxStderrBytes ?? 1024 * 1024)
   const tail = new TailBuffer(4096)
   const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS

@@ -3,6 +3,7 @@
  * and the oneshot mode of handler functions (a worker that serves one call).
  */
 import { FnError, type FnRequest, type LogEntry, normalizeResponse } from '@fn/protocol'
+import { DEFAULTS } from './defaults'
 import { DEFAULT_LOG_LIMITS, finishLogs, type LogLimits, linesToLogs } from './logs'
 import { memoryMessage } from './memory'
 import { exitError, failure, type Outcome } from './outcome'
@@ -40,7 +41,7 @@ export async function runStdio(
   const result = await runProcess(spec, {
     input,
     timeoutMs: options.timeoutMs,
-    maxStdoutBytes: options.maxOutputBytes ?? 32 * 1024 * 1024,
+    maxStdoutBytes: options.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
     maxStderrBytes: limits.maxLogBytes,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
@@ -80,7 +81,7 @@ export async function runStdio(
     return done(
       new FnError(
         'OUTPUT_LIMIT',
-        `[fn] ${label} wrote more than ${options.maxOutputBytes ?? 32 * 1024 * 1024} bytes to stdout; it was killed`,
+        `[fn] ${label} wrote more than ${options.maxOutputBytes ?? DEFAULTS.maxOutputBytes} bytes to stdout; it was killed`,
       ),
     )
   }

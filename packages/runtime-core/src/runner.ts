@@ -1,6 +1,7 @@
 /**
- * A runner serves one function with one adapter: it prepares (builds) once, then runs each call
- * the way the function asks for: stdio oneshot, handler oneshot, or a warm worker pool.
+ * A runner serves one function with one adapter: it prepares (builds) once, then admits each call
+ * through one gate (the function's capacity and queue, the same for every mode) and runs it the
+ * way the function asks for: stdio oneshot, handler oneshot, or on a warm worker pool.
  */
 import { join } from 'node:path'
 import type { FunctionDefinition } from '@fn/manifest'
@@ -18,15 +19,15 @@ import { Worker } from './worker'
 export interface RunnerOptions {
   /** The adapter's build folder (prepare's cacheDir). */
   cacheDir: string
-  /** Callers allowed to wait for this function. Default 10 × concurrency. */
+  /** Callers allowed to wait for this function. Default `DEFAULTS.maxQueue` (4096). */
   maxQueue?: number
-  /** How long a caller may wait. Default 30 s. */
+  /** How long a caller may wait. Default `DEFAULTS.queueTimeoutMs` (30 s). */
   queueTimeoutMs?: number
-  /** Workers must be ready within this. Default 10 s. */
+  /** Workers must be ready within this. Default `DEFAULTS.startTimeoutMs` (10 s). */
   startTimeoutMs?: number
   killGraceMs?: number
   logs?: Partial<LogLimits>
-  /** stdout cap of stdio functions. Default 32 MiB. */
+  /** stdout cap of stdio functions. Default `DEFAULTS.maxOutputBytes` (32 MiB). */
   maxOutputBytes?: number
   onStray?: (fn: string, stream: 'stdout' | 'stderr', text: string) => void
 }
@@ -74,51 +75,57 @@ export async function createRunner(
   const onStray = options.onStray
     ? (stream: 'stdout' | 'stderr', text: string) => options.onStray?.(fn.name, stream, text)
     : undefined
-  const concurrency = fn.concurrency ?? fn.pool.max
   const common = {
     label,
     ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
     ...(options.logs ? { logs: options.logs } : {}),
     ...(fn.memoryMb ? { memoryLimitMb: fn.memoryMb } : {}),
   }
+  const warm = fn.protocol === 'handler' && fn.mode === 'warm'
+  // Definitions may be written by hand (createExecutor({ functions })): fill what they leave out.
+  const perWorker = warm ? Math.max(1, fn.pool.concurrency ?? 1) : 1
+  const processes = Math.max(1, fn.pool.max ?? 1, fn.pool.min ?? 0)
+  const kind: ProcessKind = fn.protocol === 'stdio' ? 'stdio' : 'worker'
+  const spec = launch(kind)
+  const startOptions = {
+    ...common,
+    ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
+    ...(onStray ? { onStray } : {}),
+  }
 
-  if (fn.protocol === 'handler' && fn.mode === 'warm') {
-    const spec = launch('worker')
-    const pool = new WorkerPool(
-      () =>
-        Worker.start(spec, {
-          ...common,
-          ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
-          ...(onStray ? { onStray } : {}),
-        }),
+  // How the admitted call runs: on the pool's warm workers, or in a process of its own.
+  let pool: WorkerPool | undefined
+  let run: (request: FnRequest, timeoutMs: number, signal?: AbortSignal) => Promise<Outcome>
+  if (warm) {
+    const workers = new WorkerPool(
+      () => Worker.start(spec, { ...startOptions, concurrency: perWorker }),
       {
         label,
         min: fn.pool.min,
-        max: Math.max(concurrency, fn.pool.min, 1),
+        max: processes,
+        concurrency: perWorker,
         idleTimeoutMs: fn.pool.idleTimeoutMs,
         maxRequests: fn.pool.maxRequests,
-        ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
-        ...(options.queueTimeoutMs !== undefined ? { queueTimeoutMs: options.queueTimeoutMs } : {}),
       },
     )
-    return {
-      fn,
-      runtime,
-      invoke: (request, o = {}) =>
-        pool.invoke(request, {
-          timeoutMs: o.timeoutMs ?? fn.timeoutMs,
-          ...(o.signal ? { signal: o.signal } : {}),
-        }),
-      stats: () => pool.stats(),
-      warmUp: (count) => pool.warmUp(count),
-      close: () => pool.close(),
+    pool = workers
+    run = (request, timeoutMs, signal) =>
+      workers.run(request, { timeoutMs, ...(signal ? { signal } : {}) })
+  } else {
+    const once = {
+      ...startOptions,
+      ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
+    }
+    run = (request, timeoutMs, signal) => {
+      const o = { ...once, timeoutMs, ...(signal ? { signal } : {}) }
+      return kind === 'stdio' ? runStdio(spec, request, o) : runHandlerOnce(spec, request, o)
     }
   }
 
-  const kind: ProcessKind = fn.protocol === 'stdio' ? 'stdio' : 'worker'
-  const spec = launch(kind)
-  const limiter = new Limiter({
-    max: Math.max(concurrency, 1),
+  // One gate for every mode: calls in flight up to the function's capacity, a bounded queue.
+  const capacity = processes * perWorker
+  const gate = new Limiter({
+    max: Math.min(fn.concurrency ?? capacity, capacity),
     ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
     ...(options.queueTimeoutMs !== undefined ? { waitTimeoutMs: options.queueTimeoutMs } : {}),
     label,
@@ -139,36 +146,28 @@ export async function createRunner(
       }
       let release: () => void
       try {
-        release = await limiter.acquire(o.signal)
+        release = await gate.acquire(o.signal)
       } catch (err) {
         return { ...failure(err as FnError, [], false, 0), queueMs: performance.now() - queued }
       }
       const queueMs = performance.now() - queued
       started++
-      const once = {
-        ...common,
-        timeoutMs: o.timeoutMs ?? fn.timeoutMs,
-        ...(o.signal ? { signal: o.signal } : {}),
-        ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
-      }
-      const run = (
-        kind === 'stdio' ? runStdio(spec, request, once) : runHandlerOnce(spec, request, once)
-      ).finally(release)
-      inFlight.add(run)
-      void run.finally(() => inFlight.delete(run))
-      return { ...(await run), queueMs }
+      const call = run(request, o.timeoutMs ?? fn.timeoutMs, o.signal).finally(release)
+      inFlight.add(call)
+      void call.finally(() => inFlight.delete(call))
+      return { ...(await call), queueMs }
     },
-    stats: () => ({
-      alive: inFlight.size,
-      busy: inFlight.size,
-      idle: 0,
-      queued: limiter.queued,
-      started,
-    }),
-    warmUp: async () => {},
+    stats: () => {
+      const queued = gate.queued
+      if (pool) return { ...pool.stats(), queued }
+      const running = gate.running
+      return { alive: running, busy: running, idle: 0, queued, running, started }
+    },
+    warmUp: async (count) => pool?.warmUp(count),
     async close() {
       closing = true
       await Promise.allSettled([...inFlight])
+      await pool?.close()
     },
   }
 }

@@ -17,7 +17,7 @@ const def = (script: string, watch: string[] = ['src/**']): FunctionDefinition =
   protocol: 'handler',
   mode: 'warm',
   timeoutMs: 1000,
-  pool: { min: 0, max: 1, idleTimeoutMs: 1000, maxRequests: 0 },
+  pool: { min: 0, max: 1, idleTimeoutMs: 1000, maxRequests: 0, concurrency: 1 },
   env: {},
   permissions: { net: false, read: false, write: false, env: false, run: false },
   build: { command: 'sh', args: ['-c', script], watch, output: 'out' },

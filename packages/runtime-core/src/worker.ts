@@ -1,13 +1,15 @@
 /**
  * One warm worker: a runtime process with a bootstrap shim that loaded the function once and
- * serves invocations one at a time over frames on fd 3 (see @fn/protocol). stdout and stderr are
- * captured and attributed to the invocation in progress.
+ * serves invocations over frames on fd 3 (see @fn/protocol): one at a time, or up to
+ * `concurrency` at once when the shim says it can. With one call at a time, stdout and stderr
+ * are captured and attributed to the call in progress; with several, raw fd output cannot belong
+ * to any one call and goes to `onStray` (the shims turn their language's logging into log
+ * frames, which carry the call's id).
  */
 import type { ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
 import {
   encodeFrame,
-  endMarker,
   FnError,
   type FnRequest,
   type Frame,
@@ -15,17 +17,11 @@ import {
   type LogEntry,
 } from '@fn/protocol'
 import { StreamCapture } from './capture'
+import { DEFAULTS } from './defaults'
 import { DEFAULT_LOG_LIMITS, finishLogs, type LogLimits } from './logs'
 import { memoryMessage, watchMemory } from './memory'
 import { exitError, failure, type Outcome } from './outcome'
-import {
-  DEFAULT_KILL_GRACE_MS,
-  exitOf,
-  killGroup,
-  type LaunchSpec,
-  spawnGroup,
-  terminateGroup,
-} from './process'
+import { exitOf, killGroup, type LaunchSpec, spawnGroup, terminateGroup } from './process'
 import { TailBuffer } from './tail'
 
 export interface WorkerOptions {
@@ -39,7 +35,17 @@ export interface WorkerOptions {
   logs?: Partial<LogLimits>
   /** Kill the worker when its resident memory exceeds this (MiB): MEMORY_LIMIT. */
   memoryLimitMb?: number
-  /** Output written outside any invocation (module load, stray background writes). */
+  /**
+   * Invocations to run at once (fn.yaml `pool.concurrency`). The shim is told through
+   * `FN_CONCURRENCY` and answers with what it accepts in `ready`; older shims mean 1. Default 1.
+   */
+  concurrency?: number
+  /**
+   * With `concurrency` > 1, how long a worker has to acknowledge a `cancel` before it counts as
+   * wedged (a blocked event loop) and is killed with the calls it still runs. Default 1 s.
+   */
+  cancelGraceMs?: number
+  /** Output that belongs to no invocation (module load, background writes, concurrent calls). */
   onStray?: (stream: 'stdout' | 'stderr', text: string) => void
 }
 
@@ -48,36 +54,42 @@ export interface InvokeOptions {
   signal?: AbortSignal
 }
 
-interface Pending {
+interface Call {
   id: string
   logs: LogEntry[]
-  settle: (outcome: Outcome) => void
   started: number
+  /** Answered already (timed out or cancelled); waits for the worker's acknowledgement. */
+  abandoned: boolean
+  settle: (outcome: Outcome) => void
 }
 
 export class Worker {
   readonly label: string
   readonly pid: number | undefined
+  /** Invocations this worker runs at once: what was asked for, capped by what the shim accepts. */
+  concurrency = 1
   /** Invocations served (finished or not). */
   requests = 0
-  lastUsed = Date.now()
   dead = false
-  private pending: Pending | undefined
+  private readonly calls = new Map<string, Call>()
   private seq = 0
   private readonly socket: Socket
   private readonly stdout: StreamCapture
   private readonly stderr: StreamCapture
   private readonly tail = new TailBuffer(4096)
   private readonly grace: number
+  private readonly cancelGraceMs: number
   private readonly limits: LogLimits
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   private readyWaiter: ((error?: FnError) => void) | undefined
   private readonly deathListeners: Array<() => void> = []
+  private readonly releaseListeners: Array<() => void> = []
 
   private constructor(child: ChildProcess, options: WorkerOptions) {
     this.label = options.label ?? 'worker'
     this.pid = child.pid
-    this.grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS
+    this.grace = options.killGraceMs ?? DEFAULTS.killGraceMs
+    this.cancelGraceMs = options.cancelGraceMs ?? DEFAULTS.cancelGraceMs
     this.limits = { ...DEFAULT_LOG_LIMITS, ...options.logs }
     const stray = options.onStray ?? (() => {})
     this.stdout = new StreamCapture('info', this.limits, (t) => stray('stdout', t))
@@ -91,7 +103,9 @@ export class Worker {
     child.stderr?.on('close', () => this.stderr.close())
 
     this.socket = child.stdio[3] as Socket
-    const decoder = new FrameDecoder({ maxLineBytes: options.maxFrameBytes ?? 64 * 1024 * 1024 })
+    const decoder = new FrameDecoder({
+      maxLineBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
+    })
     this.socket.on('data', (chunk: Buffer) => {
       let frames: Frame[]
       try {
@@ -116,9 +130,11 @@ export class Worker {
 
   /** Starts a worker and resolves once it said `ready`; rejects with a typed FnError. */
   static async start(spec: LaunchSpec, options: WorkerOptions = {}): Promise<Worker> {
-    const child = spawnGroup(spec, ['ignore', 'pipe', 'pipe', 'pipe'])
+    const wanted = Math.max(1, options.concurrency ?? 1)
+    const env = wanted > 1 ? { ...spec.env, FN_CONCURRENCY: String(wanted) } : spec.env
+    const child = spawnGroup({ ...spec, env }, ['ignore', 'pipe', 'pipe', 'pipe'])
     const worker = new Worker(child, options)
-    const timeoutMs = options.startTimeoutMs ?? 10_000
+    const timeoutMs = options.startTimeoutMs ?? DEFAULTS.startTimeoutMs
     const error = await new Promise<FnError | undefined>((resolve) => {
       const timer = setTimeout(
         () =>
@@ -141,16 +157,22 @@ export class Worker {
       await worker.exited
       throw error
     }
+    worker.concurrency = Math.min(wanted, worker.concurrency)
     return worker
   }
 
+  /** Invocations in progress, counting answered ones the worker has not let go of yet. */
+  get load(): number {
+    return this.calls.size
+  }
+
   get busy(): boolean {
-    return this.pending !== undefined
+    return this.calls.size > 0
   }
 
   /** Runs one invocation. Never rejects: every failure is a typed outcome. */
   invoke(request: FnRequest, options: InvokeOptions): Promise<Outcome> {
-    if (this.dead || this.pending) {
+    if (this.dead || this.calls.size >= this.concurrency) {
       const why = this.dead ? 'is no longer running' : 'is busy'
       return Promise.resolve(
         failure(new FnError('CRASHED', `[fn] ${this.label} ${why}`), [], false, 0),
@@ -175,37 +197,39 @@ export class Worker {
       return Promise.resolve(failure(error, [], false, 0))
     }
     this.requests++
-    this.lastUsed = Date.now()
-    const marker = Buffer.from(endMarker(id))
-    this.stdout.begin(marker)
-    this.stderr.begin(marker)
-    const started = performance.now()
+    if (this.concurrency === 1) {
+      this.stdout.begin()
+      this.stderr.begin()
+    }
+    const { signal, timeoutMs } = options
     return new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => {
-        this.fail(
-          new FnError(
-            'TIMEOUT',
-            `[fn] ${this.label} timed out after ${options.timeoutMs} ms; its process group was killed`,
-            { details: { timeoutMs: options.timeoutMs } },
-          ),
+        const error = new FnError(
+          'TIMEOUT',
+          `[fn] ${this.label} timed out after ${timeoutMs} ms; ${this.concurrency === 1 ? 'its process group was killed' : 'the call was cancelled'}`,
+          { details: { timeoutMs } },
         )
-      }, options.timeoutMs)
+        this.abandon(call, error)
+      }, timeoutMs)
       const onAbort = () =>
-        this.fail(new FnError('CANCELLED', `[fn] ${this.label}: the invocation was cancelled`))
-      options.signal?.addEventListener('abort', onAbort, { once: true })
-      this.pending = {
+        this.abandon(
+          call,
+          new FnError('CANCELLED', `[fn] ${this.label}: the invocation was cancelled`),
+        )
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const call: Call = {
         id,
         logs: [],
-        started,
+        started: performance.now(),
+        abandoned: false,
         settle: (outcome) => {
           clearTimeout(timer)
-          options.signal?.removeEventListener('abort', onAbort)
-          this.pending = undefined
-          this.lastUsed = Date.now()
+          signal?.removeEventListener('abort', onAbort)
           resolve(outcome)
         },
       }
-      if (options.signal?.aborted) return onAbort()
+      this.calls.set(id, call)
+      if (signal?.aborted) return onAbort()
       this.socket.write(frame)
     })
   }
@@ -231,32 +255,70 @@ export class Worker {
     this.deathListeners.push(listener)
   }
 
+  /** Called when the worker lets go of a call that was answered already (a cancel acknowledged). */
+  onRelease(listener: () => void): void {
+    this.releaseListeners.push(listener)
+  }
+
   private stderrTail(): string {
     const tail = this.tail.toString().trim()
     return tail ? `; stderr:\n${tail}` : ''
   }
 
+  /**
+   * A call timed out or was cancelled. One call at a time: the worker is killed (a handler
+   * cannot be interrupted otherwise). Several: the call is answered now and the worker asked to
+   * cancel it; the slot stays taken until the worker acknowledges, and a worker that does not
+   * within the grace is wedged and killed with the calls it still runs.
+   */
+  private abandon(call: Call, error: FnError): void {
+    if (call.abandoned || this.calls.get(call.id) !== call) return
+    if (this.concurrency === 1) {
+      this.fail(error)
+      return
+    }
+    call.abandoned = true
+    call.settle(
+      failure(error, finishLogs(call.logs, this.limits), false, performance.now() - call.started),
+    )
+    call.logs = []
+    this.socket.write(encodeFrame({ v: 1, type: 'cancel', id: call.id }))
+    const wedged = setTimeout(() => {
+      if (this.calls.get(call.id) !== call) return
+      this.fail(
+        new FnError(
+          'CRASHED',
+          `[fn] ${this.label} stopped responding (no answer to a cancel within ${this.cancelGraceMs} ms: a blocked event loop?); it was killed with the calls it was running`,
+        ),
+      )
+    }, this.cancelGraceMs)
+    wedged.unref()
+  }
+
   private onFrame(frame: Frame): void {
     switch (frame.type) {
       case 'ready':
+        this.concurrency = frame.concurrency ?? 1
         this.readyWaiter?.()
         return
       case 'log': {
-        const p = this.pending
-        if (p && frame.id === p.id) {
+        const call = this.calls.get(frame.id)
+        if (call && !call.abandoned) {
           const entry: LogEntry = {
             level: frame.level,
             message: frame.message,
             timestamp: frame.timestamp,
           }
           if (frame.data !== undefined) entry.data = frame.data
-          p.logs.push(entry)
+          call.logs.push(entry)
         }
         return
       }
       case 'result':
       case 'error': {
-        if (frame.type === 'error' && frame.id === undefined) {
+        const id = frame.id
+        if (id === undefined) {
+          if (frame.type !== 'error') return
           const error = new FnError(frame.error.code, frame.error.message, {
             details: frame.error.details,
           })
@@ -264,22 +326,30 @@ export class Worker {
           else this.fail(error)
           return
         }
-        const p = this.pending
-        if (!p || frame.id !== p.id) {
+        const call = this.calls.get(id)
+        if (!call) {
           this.fail(
             new FnError(
               'PROTOCOL_ERROR',
-              `[fn] ${this.label} answered invocation ${frame.id}, which is not in progress`,
+              `[fn] ${this.label} answered invocation ${id}, which is not in progress`,
             ),
           )
           return
         }
-        void this.complete(
-          p,
+        this.calls.delete(id)
+        // An abandoned call was answered already: this frame (the acknowledgement of the cancel,
+        // or a result that crossed it) only frees the slot.
+        if (call.abandoned) {
+          for (const listener of this.releaseListeners) listener()
+          return
+        }
+        const result: Pick<Outcome, 'ok' | 'output' | 'error'> =
           frame.type === 'result'
             ? { ok: true, output: frame.output }
-            : { ok: false, error: frame.error },
-        )
+            : { ok: false, error: frame.error }
+        if (this.concurrency > 1) this.complete(call, result)
+        // What the call wrote to fd 1 and 2 is in the pipes now; it is read before this runs.
+        else setImmediate(() => this.complete(call, result))
         return
       }
       default:
@@ -292,38 +362,39 @@ export class Worker {
     }
   }
 
-  private complete(p: Pending, result: Pick<Outcome, 'ok' | 'output' | 'error'>): void {
-    const finish = () => {
-      if (this.pending !== p) return
-      const logs = finishLogs(
-        [...p.logs, ...this.stdout.take(), ...this.stderr.take()],
-        this.limits,
-      )
-      p.settle({ ...result, logs, cold: false, runMs: performance.now() - p.started })
-    }
-    // The end markers were written before the result frame: usually they are here already.
-    if (this.stdout.done && this.stderr.done) {
-      finish()
-      return
-    }
-    void Promise.all([this.stdout.settled(1000), this.stderr.settled(1000)]).then(finish)
+  private complete(call: Call, result: Pick<Outcome, 'ok' | 'output' | 'error'>): void {
+    const logs = this.concurrency === 1 ? this.collect(call) : call.logs
+    call.settle({
+      ...result,
+      logs: finishLogs(logs, this.limits),
+      cold: false,
+      runMs: performance.now() - call.started,
+    })
   }
 
-  /** Fails the invocation in progress (if any) and kills the worker. */
+  /** The call's log frames and what it wrote to fd 1 and 2 (one call at a time only). */
+  private collect(call: Call): LogEntry[] {
+    const out = this.stdout.take()
+    const err = this.stderr.take()
+    return out.length || err.length ? [...call.logs, ...out, ...err] : call.logs
+  }
+
+  /** Fails every invocation in progress and kills the worker. */
   private fail(error: FnError): void {
     if (this.readyWaiter) {
       this.readyWaiter(error)
       return
     }
-    const p = this.pending
     this.dead = true
     this.kill()
-    if (p) {
-      const logs = finishLogs(
-        [...p.logs, ...this.stdout.take(), ...this.stderr.take()],
-        this.limits,
+    const calls = [...this.calls.values()]
+    this.calls.clear()
+    for (const call of calls) {
+      if (call.abandoned) continue
+      const logs = this.concurrency === 1 ? this.collect(call) : call.logs
+      call.settle(
+        failure(error, finishLogs(logs, this.limits), false, performance.now() - call.started),
       )
-      p.settle(failure(error, logs, false, performance.now() - p.started))
     }
   }
 
@@ -342,7 +413,7 @@ export class Worker {
           `[fn] could not start ${this.label}: ${exit.error.message}`,
         ),
       )
-    } else if (this.readyWaiter || (this.pending && !wasDead)) {
+    } else if (this.readyWaiter || (this.calls.size > 0 && !wasDead)) {
       // Report once the pipes have delivered the last words (they close with the process group).
       const what = this.readyWaiter ? `${this.label} (before it was ready)` : this.label
       void Promise.all([this.stdout.settled(250), this.stderr.settled(250)]).then(() => {

@@ -27,7 +27,7 @@ describe('deno: launch flags', () => {
     protocol: 'handler',
     mode: 'warm',
     timeoutMs: 1000,
-    pool: { min: 0, max: 1, idleTimeoutMs: 1000, maxRequests: 0 },
+    pool: { min: 0, max: 1, idleTimeoutMs: 1000, maxRequests: 0, concurrency: 1 },
     env: {},
     permissions: none,
     ...overrides,

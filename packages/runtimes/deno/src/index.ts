@@ -77,7 +77,8 @@ function findConfig(fn: FunctionDefinition): string | undefined {
 /**
  * fn.yaml `permissions` as `--allow-*` flags: `true` allows all of a kind, a list only what it
  * names, `false` nothing, except what the function cannot run without: reading its own folder
- * (Deno checks every module it imports at run time) and the env variables fn.yaml declares.
+ * (Deno checks every module it imports at run time), the env variables fn.yaml declares, and
+ * FN_CONCURRENCY with `pool.concurrency` > 1.
  */
 function permissionFlags(fn: FunctionDefinition): string[] {
   const { permissions: p } = fn
@@ -86,7 +87,12 @@ function permissionFlags(fn: FunctionDefinition): string[] {
     ['net', p.net, []],
     ['read', p.read === true || p.read === false ? p.read : paths(p.read), [fn.dir]],
     ['write', p.write === true || p.write === false ? p.write : paths(p.write), []],
-    ['env', p.env, Object.keys(fn.env)],
+    // The shim reads FN_CONCURRENCY when the host runs several calls per worker.
+    [
+      'env',
+      p.env,
+      [...Object.keys(fn.env), ...(fn.pool.concurrency > 1 ? ['FN_CONCURRENCY'] : [])],
+    ],
     ['run', p.run, []],
   ]
   const flags: string[] = []

@@ -31,6 +31,7 @@ const fixtures: ConformanceFixtures = {
     crash: fixture('handler/crash'),
     sleep: fixture('handler/sleep'),
     pid: fixture('handler/pid'),
+    concurrent: fixture('handler/concurrent'),
   },
 }
 
@@ -59,7 +60,7 @@ function warmGoBuildCache(bin: string): void {
           protocol: protocol as 'handler' | 'stdio',
           mode: 'oneshot' as const,
           timeoutMs: 1000,
-          pool: { min: 0, max: 1, idleTimeoutMs: 1000, maxRequests: 0 },
+          pool: { min: 0, max: 1, idleTimeoutMs: 1000, maxRequests: 0, concurrency: 1 },
           env: {},
           permissions: { net: false, read: false, write: false, env: false, run: false },
         }
@@ -114,7 +115,7 @@ describeRuntime('go', 'go adapter', (bin) => {
       protocol: 'handler',
       mode: 'warm',
       timeoutMs: 20_000,
-      pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0 },
+      pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0, concurrency: 1 },
       env: {},
       permissions: { net: false, read: true, write: true, env: true, run: true },
       ...overrides,

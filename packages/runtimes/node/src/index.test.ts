@@ -21,7 +21,7 @@ const tsFunction = (entry = 'index.ts'): FunctionDefinition => ({
   protocol: 'handler',
   mode: 'warm',
   timeoutMs: 1000,
-  pool: { min: 0, max: 1, idleTimeoutMs: 1000, maxRequests: 0 },
+  pool: { min: 0, max: 1, idleTimeoutMs: 1000, maxRequests: 0, concurrency: 1 },
   env: {},
   permissions: { net: false, read: false, write: false, env: false, run: false },
 })

@@ -128,6 +128,25 @@ export default async function ({ ms, pidFile }) {
 
 export default () => process.pid
 `,
+    concurrent: `import process from 'node:process'
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export default async function ({ tag, delayMs = 0, hang, crash }, ctx) {
+  const start = Date.now()
+  console.log(\`log \${tag}\`)
+  ctx.log.info(\`structured \${tag}\`, { tag })
+  if (crash) {
+    await sleep(delayMs)
+    process.stderr.write('crashing now\\n')
+    process.exit(9)
+  }
+  if (hang) await new Promise(() => {})
+  await sleep(delayMs)
+  ctx.log.warn(\`after \${tag}\`)
+  return { tag, pid: process.pid, start, end: Date.now() }
+}
+`,
   },
 }
 
@@ -207,7 +226,7 @@ export function useFunctions(label: string): {
       protocol: 'handler',
       mode: 'warm',
       timeoutMs: 20_000,
-      pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0 },
+      pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0, concurrency: 1 },
       env: {},
       permissions: { net: false, read: false, write: false, env: false, run: false },
       ...overrides,

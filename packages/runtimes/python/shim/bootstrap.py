@@ -5,8 +5,15 @@
 Loads <entry> once and calls its `handler(input, ctx)` (a plain or an async function) for each
 invocation. Frames (NDJSON, see @fn/protocol) travel on fd 3, a socket the host created, which
 user code never writes to by accident. print() and anything else written to fd 1 and 2 is
-captured by the host; after every invocation the end marker on both streams tells the host that
-the invocation's output is complete.
+captured by the host and attributed to the call in progress: this shim flushes sys.stdout and
+sys.stderr before it sends a call's result, so the call's output is in the pipes by then.
+
+FN_CONCURRENCY=N (from fn.yaml pool.concurrency) runs up to N calls at once on one asyncio event
+loop: async handlers as tasks, plain ones in threads. Raw fd 1/2 output then belongs to no single
+call (the host reports it as the worker's), so sys.stdout, sys.stderr (print, logging) and
+ctx.log become log frames of the call whose context (contextvars) wrote them. The host may send
+`cancel` for a call that timed out or lost its caller: its task is cancelled, it is answered
+CANCELLED at once, and nothing more is sent for it.
 
 Must stay importable by Python 3.9. Imports are few and cheap on purpose (asyncio, traceback and
 resource load only when needed): they are paid on every cold start.
@@ -19,6 +26,10 @@ import time
 
 V = 1
 CHANNEL = 3
+try:
+    CONCURRENCY = max(1, int(os.environ.get('FN_CONCURRENCY') or 1))
+except ValueError:
+    CONCURRENCY = 1
 CODE_CHARS = frozenset('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_')
 # Frames left out of tracebacks: this file's (and asyncio's, once a handler is async).
 SKIPPED_FRAMES = {__file__}
@@ -32,7 +43,19 @@ def write(fd, data):
 
 
 def send(frame):
-    write(CHANNEL, (json.dumps(frame, allow_nan=False) + '\n').encode())
+    send_line(json.dumps(frame, allow_nan=False) + '\n')
+
+
+def send_line(text):
+    """One whole frame per write; with threads (concurrent mode) under a lock, so lines never mix."""
+    if SEND_LOCK is None:
+        write(CHANNEL, text.encode())
+    else:
+        with SEND_LOCK:
+            write(CHANNEL, text.encode())
+
+
+SEND_LOCK = None
 
 
 def frames():
@@ -70,6 +93,8 @@ class Logger:
                  'timestamp': timestamp()}
         if data is not None:
             frame['data'] = data
+        if self._id in CANCELLED:
+            return  # answered already: the host keeps nothing more for it
         try:
             send(frame)
         except (TypeError, ValueError, RecursionError):
@@ -157,12 +182,9 @@ def finish(invocation, frame):
         message = '[fn] the handler returned a value that is not JSON-serialisable: %s' % exc
         data = json.dumps({'v': V, 'type': 'error', 'id': invocation,
                            'error': {'code': 'FUNCTION_ERROR', 'message': message}})
-    # Everything the invocation wrote to fd 1 and 2 precedes these markers.
+    # Everything the invocation wrote to fd 1 and 2 is in the pipes before its result.
     flush_std()
-    marker = ('\x1efn-end:%s\x1e\n' % invocation).encode()
-    write(1, marker)
-    write(2, marker)
-    write(CHANNEL, (data + '\n').encode())
+    send_line(data + '\n')
 
 
 loop = None
@@ -243,6 +265,8 @@ def main():
         os.set_inheritable(CHANNEL, False)
     except OSError:
         sys.exit('[fn] bootstrap.py talks to fn over fd 3, which is not open: fn starts it, not a shell')
+    if CONCURRENCY > 1:
+        capture_streams()
     try:
         limit_memory()
         handler = load(entry)
@@ -252,13 +276,160 @@ def main():
         flush_std()
         send({'v': V, 'type': 'error', 'error': body})
         sys.exit(1)
-    send({'v': V, 'type': 'ready', 'pid': os.getpid(), 'runtime': 'python %d.%d.%d' % sys.version_info[:3]})
+    send({'v': V, 'type': 'ready', 'pid': os.getpid(), 'concurrency': CONCURRENCY,
+          'runtime': 'python %d.%d.%d' % sys.version_info[:3]})
+    if CONCURRENCY > 1:
+        serve_concurrently(handler)
+        return
     for frame in frames():
         kind = frame.get('type')
         if kind == 'invoke':
             invoke(handler, frame)
         elif kind == 'shutdown':
             break
+
+
+# --- several calls at once (FN_CONCURRENCY > 1) --------------------------------------------------
+CURRENT = None  # contextvars.ContextVar: the id of the call this code runs for
+CANCELLED = set()  # calls answered CANCELLED: whatever they still do is dropped
+
+
+class CallStream(object):
+    """sys.stdout / sys.stderr in concurrent mode: lines become log frames of the current call;
+    outside any call, text goes to the real stream."""
+
+    def __init__(self, real, level):
+        import threading
+
+        self._real = real
+        self._level = level
+        self._partial = {}
+        self._lock = threading.Lock()
+
+    def write(self, text):
+        invocation = CURRENT.get()
+        if invocation is None:
+            return self._real.write(text)
+        if invocation in CANCELLED:
+            return len(text)
+        with self._lock:
+            pending = self._partial.pop(invocation, '') + text
+            lines = pending.split('\n')
+            rest = lines.pop()
+            if rest:
+                self._partial[invocation] = rest
+        for line in lines:
+            Logger(invocation)._log(self._level, line, None)
+        return len(text)
+
+    def end(self, invocation):
+        """The call is over: its unfinished last line is sent."""
+        with self._lock:
+            rest = self._partial.pop(invocation, '')
+        if rest and invocation not in CANCELLED:
+            Logger(invocation)._log(self._level, rest, None)
+
+    def flush(self):
+        self._real.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def capture_streams():
+    global CURRENT, SEND_LOCK
+    import contextvars
+    import threading
+
+    CURRENT = contextvars.ContextVar('fn_invocation', default=None)
+    SEND_LOCK = threading.Lock()
+    sys.stdout = CallStream(sys.stdout, 'info')
+    sys.stderr = CallStream(sys.stderr, 'error')
+
+
+def serve_concurrently(handler):
+    import asyncio
+    import inspect
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    SKIPPED_FRAMES.update(asyncio_files(asyncio))
+    is_async = inspect.iscoroutinefunction(handler)
+    tasks = {}
+    done = loop.create_future()
+    pending = bytearray()
+
+    async def call(frame):
+        invocation = frame['id']
+        CURRENT.set(invocation)  # this task's own context: its prints and logs carry its id
+        request = frame['request']
+        ctx = Context(invocation, request, frame.get('deadline'))
+        try:
+            if is_async:
+                output = await handler(request.get('input'), ctx)
+            else:
+                # A plain handler runs in a thread (with this context), so it does not stop the loop.
+                output = await asyncio.to_thread(handler, request.get('input'), ctx)
+                if hasattr(output, '__await__'):
+                    output = await output
+            result = {'v': V, 'type': 'result', 'id': invocation, 'output': output}
+        except asyncio.CancelledError:
+            return
+        except Exception as exc:
+            result = {'v': V, 'type': 'error', 'id': invocation, 'error': error_body(exc)}
+        finally:
+            tasks.pop(invocation, None)
+            sys.stdout.end(invocation)
+            sys.stderr.end(invocation)
+        if invocation not in CANCELLED:
+            finish(invocation, result)
+        CANCELLED.discard(invocation)
+
+    def cancel(invocation):
+        task = tasks.pop(invocation, None)
+        if task is None:
+            return  # answered already
+        CANCELLED.add(invocation)
+        task.cancel()
+        message = '[fn] invocation %s was cancelled by the host' % invocation
+        send({'v': V, 'type': 'error', 'id': invocation,
+              'error': {'code': 'CANCELLED', 'message': message}})
+
+    def stop():
+        loop.remove_reader(CHANNEL)
+        if not done.done():
+            done.set_result(None)
+
+    def readable():
+        chunk = os.read(CHANNEL, 1 << 16)
+        if not chunk:
+            return stop()
+        start = len(pending)
+        pending.extend(chunk)
+        end = pending.find(b'\n', start)
+        while end != -1:
+            line = bytes(pending[:end])
+            del pending[: end + 1]
+            end = pending.find(b'\n')
+            if not line.strip():
+                continue
+            frame = json.loads(line)
+            kind = frame.get('type')
+            if kind == 'invoke':
+                tasks[frame['id']] = loop.create_task(call(frame))
+            elif kind == 'cancel':
+                cancel(frame.get('id'))
+            elif kind == 'shutdown':
+                return stop()
+
+    async def serve():
+        loop.add_reader(CHANNEL, readable)
+        await done
+        # Calls in flight finish before the worker exits.
+        while tasks:
+            await asyncio.gather(*list(tasks.values()), return_exceptions=True)
+
+    loop.run_until_complete(serve())
 
 
 if __name__ == '__main__':

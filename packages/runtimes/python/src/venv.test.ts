@@ -155,7 +155,7 @@ describeRuntime('python', 'requirements.txt', (bin) => {
       protocol,
       mode: protocol === 'stdio' ? 'oneshot' : 'warm',
       timeoutMs: 20_000,
-      pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0 },
+      pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0, concurrency: 1 },
       env: {},
       permissions: { net: false, read: true, write: true, env: true, run: true },
       ...overrides,
