@@ -2,17 +2,17 @@
  * The example project composed from the packages: every function in ./functions, the five
  * runtimes, the HTTP API of DESIGN.md on a Node HTTP server.
  */
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createHttpApp } from '@fn/cli'
+import { createHttpHandler } from '@fn/cli'
 import { createExecutor, type Executor, type ExecutorEvent } from '@fn/executor'
 import { bun } from '@fn/runtime-bun'
 import { deno } from '@fn/runtime-deno'
 import { go } from '@fn/runtime-go'
 import { node } from '@fn/runtime-node'
 import { python } from '@fn/runtime-python'
-import { serve } from '@hono/node-server'
 
 /** The example app's folder (holds functions/). */
 export const EXAMPLE_ROOT: string = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -39,13 +39,14 @@ export async function startExample(options: ExampleOptions = {}): Promise<Exampl
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   })
   await executor.start()
-  const app = createHttpApp(executor, {
-    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
-  })
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, () =>
-      resolve(s),
-    )
+  const server = createServer(
+    createHttpHandler(executor, {
+      ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    }),
+  )
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 8787, host, () => resolve())
   })
   const { port } = server.address() as AddressInfo
   return {

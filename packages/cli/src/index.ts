@@ -1,6 +1,7 @@
 export { EXIT, type ExitCode } from './errors'
 export {
   createHttpApp,
+  createHttpHandler,
   DEFAULT_MAX_BODY_BYTES,
   type HttpAppOptions,
   type HttpInvocation,

@@ -180,7 +180,7 @@ export function createProgram(run: (code: Promise<ExitCode>) => Promise<void>): 
       .addOption(
         new Option(
           '--max-queue <n>',
-          'callers allowed to wait for a slot before 429 BUSY (default 10 × concurrency)',
+          'callers allowed to wait for a slot before 429 BUSY (default 4096)',
         ).argParser(wholeNumber(0)),
       )
       .addOption(

@@ -40,6 +40,20 @@ describeRuntime('node', 'fn serve', () => {
   })
   afterAll(() => p.cleanup())
 
+  it('answers 256 concurrent callers on default settings, each with its own result', async () => {
+    const proc = start(['serve', '--port', '0', '--json'], p.root)
+    const url = String((await proc.event('listening'))['url'])
+    const results = await Promise.all(
+      Array.from({ length: 256 }, (_, i) =>
+        call(url, 'hello', JSON.stringify({ name: `caller-${i}` })),
+      ),
+    )
+    results.forEach((res, i) => {
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      expect(res.body['output']).toEqual({ say: 'hi', to: `caller-${i}` })
+    })
+  })
+
   it('serves the HTTP API on --port 0 and reports NDJSON events with --json', async () => {
     const proc = start(['serve', '--port', '0', '--json'], p.root)
     const listening = await proc.event('listening')

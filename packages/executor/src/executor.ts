@@ -40,7 +40,7 @@ export interface ExecutorOptions {
   }
   /** Invocations in flight across all functions. Default 64. */
   concurrency?: number
-  /** Callers allowed to wait, per limit. Default 10 × its concurrency. */
+  /** Callers allowed to wait, at the executor's gate and at each function's. Default 4096. */
   maxQueue?: number
   /** How long a caller may wait for a slot before BUSY. Default 30 s. */
   queueTimeoutMs?: number

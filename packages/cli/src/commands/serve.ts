@@ -1,10 +1,9 @@
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { relative } from 'node:path'
 import type { Executor, ExecutorEvent } from '@fn/executor'
-import { createAdaptorServer } from '@hono/node-server'
 import { CliError, EXIT, type ExitCode } from '../errors'
-import { createHttpApp, type HttpInvocation } from '../http'
+import { createHttpHandler, type HttpInvocation } from '../http'
 import { functionsDir, openExecutor } from '../project'
 import { errorText, functionTable, indent, listed, logLine, prefix, runtimeLine } from '../report'
 import { styleFor } from '../style'
@@ -17,7 +16,7 @@ export interface ServeCommandOptions {
   json?: boolean
   /** Invocations in flight across all functions (executor default 64). */
   concurrency?: number
-  /** Callers allowed to wait for a slot before BUSY (executor default 10 × concurrency). */
+  /** Callers allowed to wait for a slot before BUSY (executor default 4096). */
   maxQueue?: number
   /** Largest request body in bytes (default 6 MiB). */
   maxBodyBytes?: number
@@ -106,11 +105,12 @@ export async function serveCommand(options: ServeCommandOptions): Promise<ExitCo
   const stopped = stopSignal()
   try {
     await executor.start()
-    const app = createHttpApp(executor, {
-      onInvoke,
-      ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-    })
-    server = createAdaptorServer({ fetch: app.fetch }) as Server
+    server = createServer(
+      createHttpHandler(executor, {
+        onInvoke,
+        ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+      }),
+    )
     const address = await listen(server, options.port, options.host)
     const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`
     if (options.dev) {
