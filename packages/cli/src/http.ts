@@ -106,6 +106,7 @@ export function createHttpApp(executor: Executor, options: HttpAppOptions = {}):
       functions: executor.list().length,
       runtimes: runtimes.map((r) => ({
         name: r.name,
+        used: r.used,
         version: r.info?.version ?? null,
         error: r.error ?? null,
       })),

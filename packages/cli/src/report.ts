@@ -57,7 +57,8 @@ export function functionTable(s: Style, rows: ListedFunction[]): string {
 
 /** One line per registered runtime: version, or why it is unavailable. */
 export async function runtimeLine(s: Style, executor: Executor): Promise<string> {
-  const runtimes = await executor.runtimes()
+  const runtimes = (await executor.runtimes()).filter((r) => r.used)
+  if (runtimes.length === 0) return `${s.dim('runtimes:')} ${s.dim('none used yet')}`
   const parts = runtimes.map((r) =>
     r.info ? `${r.name} ${s.dim(r.info.version)}` : `${r.name} ${s.yellow('missing')}`,
   )

@@ -488,14 +488,23 @@ export class Executor {
     this.options.onEvent?.(event)
   }
 
-  /** The runtimes registered, resolved (for `fn list` and /healthz). */
-  async runtimes(): Promise<Array<{ name: string; info?: RuntimeInfo; error?: string }>> {
+  /**
+   * The runtimes registered (for `fn list` and /healthz). Those a function uses are resolved
+   * (once: adapters remember it); the others are listed with `used: false` and never probed, so
+   * asking costs no process start.
+   */
+  async runtimes(): Promise<
+    Array<{ name: string; used: boolean; info?: RuntimeInfo; error?: string }>
+  > {
+    const used = new Set<string>()
+    for (const e of this.entries.values()) if (e.def) used.add(e.def.runtime)
     return Promise.all(
       [...this.adapters.values()].map(async (a) => {
+        if (!used.has(a.name)) return { name: a.name, used: false }
         try {
-          return { name: a.name, info: await a.resolve() }
+          return { name: a.name, used: true, info: await a.resolve() }
         } catch (err) {
-          return { name: a.name, error: (err as Error).message }
+          return { name: a.name, used: true, error: (err as Error).message }
         }
       }),
     )

@@ -32,9 +32,10 @@ export async function serveCommand(options: ServeCommandOptions): Promise<ExitCo
   const shownDir = relative(process.cwd(), dir) || '.'
   const s = styleFor(process.stdout)
   const command = options.dev ? 'fn dev' : 'fn serve'
+  const out = batchedLines(process.stdout)
   const emit = (event: Record<string, unknown>) =>
-    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`)
-  const say = (line: string) => process.stdout.write(`${line}\n`)
+    out.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`)
+  const say = (line: string) => out.write(`${line}\n`)
   let listening = false
 
   const onEvent = (e: ExecutorEvent) => {
@@ -148,6 +149,32 @@ export async function serveCommand(options: ServeCommandOptions): Promise<ExitCo
     if (server) await close(server)
     await executor.close()
     if (options.json && listening) emit({ type: 'stopped' })
+    out.flush()
+  }
+}
+
+/**
+ * Access and log lines written once per turn of the event loop, not once per request: a write
+ * to a pipe or a terminal is a blocking system call in Node, paid by the request being served.
+ */
+function batchedLines(stream: NodeJS.WriteStream): { write(text: string): void; flush(): void } {
+  let pending: string[] = []
+  let size = 0
+  const flush = () => {
+    if (pending.length === 0) return
+    const text = pending.join('')
+    pending = []
+    size = 0
+    stream.write(text)
+  }
+  return {
+    write(text) {
+      if (pending.length === 0) setImmediate(flush)
+      pending.push(text)
+      size += text.length
+      if (size > 64 * 1024) flush()
+    },
+    flush,
   }
 }
 
