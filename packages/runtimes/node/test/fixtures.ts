@@ -252,6 +252,41 @@ export function shimTests(
   fns: ReturnType<typeof useFunctions>,
   adapter: () => RuntimeAdapter,
 ): void {
+  it('kills a worker whose event loop is blocked, failing only its calls; ctx.signal aborts on timeout', async () => {
+    const r = await fns.start(
+      adapter(),
+      {
+        'index.mjs': `import process from 'node:process'
+export default async function ({ mode }, ctx) {
+  if (mode === 'spin') for (;;) {}
+  if (mode === 'abortable') {
+    return await new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve('aborted')))
+  }
+  await new Promise((resolve) => setTimeout(resolve, mode === 'slow' ? 1500 : 1))
+  return process.pid
+}
+`,
+      },
+      { pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0, concurrency: 4 } },
+    )
+    const pid = (await r.invoke(fns.request({ mode: 'quick' }))).output
+    // A cancel the handler hears: the call is TIMEOUT, the worker stays.
+    const aborted = await r.invoke(fns.request({ mode: 'abortable' }), { timeoutMs: 200 })
+    expect(aborted.error?.code).toBe('TIMEOUT')
+    expect((await r.invoke(fns.request({ mode: 'quick' }))).output).toBe(pid)
+    // A blocked loop cannot answer the cancel: the worker is killed with its sibling.
+    const [spin, sibling] = await Promise.all([
+      r.invoke(fns.request({ mode: 'spin' }), { timeoutMs: 300 }),
+      r.invoke(fns.request({ mode: 'slow' })),
+    ])
+    expect(spin.error?.code).toBe('TIMEOUT')
+    expect(sibling.error?.code).toBe('CRASHED')
+    expect(sibling.error?.message).toContain('stopped responding')
+    const after = await r.invoke(fns.request({ mode: 'quick' }))
+    expect(after.error).toBeUndefined()
+    expect(after.output).not.toBe(pid)
+  })
+
   it('runs a TypeScript handler that imports its own files', async () => {
     const r = await fns.start(adapter(), tsHandler)
     const out = await r.invoke(fns.request({ n: 21 }))
