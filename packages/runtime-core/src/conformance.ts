@@ -316,6 +316,21 @@ export function testAdapter(options: ConformanceOptions): void {
       expect(next.cold).toBe(true)
     })
 
+    it('answers a call whose caller went away at once; the worker finishes it and stays', async () => {
+      const r = await fixture('handler', 'gone', fixtures.handler.sleep)
+      const first = await r.invoke(request({ ms: 1 }))
+      expect(first.error).toBeUndefined()
+      const ac = new AbortController()
+      setTimeout(() => ac.abort(), 100)
+      const gone = await r.invoke(request({ ms: 600 }), { signal: ac.signal })
+      expect(gone.error?.code).toBe('CANCELLED')
+      // The next call waits for the worker to finish the abandoned one, then runs warm on it.
+      const next = await r.invoke(request({ ms: 1 }))
+      expect(next.output).toEqual({ slept: 1 })
+      expect(next.cold).toBe(false)
+      expect(r.stats().started).toBe(1)
+    })
+
     it('recycles a worker after max_requests', async () => {
       const r = await fixture('handler', 'pid', fixtures.handler.pid, {
         pool: pool({ maxRequests: 2 }),

@@ -60,6 +60,8 @@ interface Call {
   started: number
   /** Answered already (timed out or cancelled); waits for the worker's acknowledgement. */
   abandoned: boolean
+  /** The deadline: kills a worker with one call at a time, cancels the call otherwise. */
+  timer?: NodeJS.Timeout
   settle: (outcome: Outcome) => void
 }
 
@@ -203,7 +205,7 @@ export class Worker {
     }
     const { signal, timeoutMs } = options
     return new Promise<Outcome>((resolve) => {
-      const timer = setTimeout(() => {
+      const deadline = setTimeout(() => {
         const error = new FnError(
           'TIMEOUT',
           `[fn] ${this.label} timed out after ${timeoutMs} ms; ${this.concurrency === 1 ? 'its process group was killed' : 'the call was cancelled'}`,
@@ -222,8 +224,10 @@ export class Worker {
         logs: [],
         started: performance.now(),
         abandoned: false,
+        timer: deadline,
         settle: (outcome) => {
-          clearTimeout(timer)
+          // An abandoned call keeps its deadline: it still holds the worker until then.
+          if (!call.abandoned) clearTimeout(deadline)
           signal?.removeEventListener('abort', onAbort)
           resolve(outcome)
         },
@@ -266,22 +270,27 @@ export class Worker {
   }
 
   /**
-   * A call timed out or was cancelled. One call at a time: the worker is killed (a handler
-   * cannot be interrupted otherwise). Several: the call is answered now and the worker asked to
-   * cancel it; the slot stays taken until the worker acknowledges, and a worker that does not
-   * within the grace is wedged and killed with the calls it still runs.
+   * A call timed out or was cancelled. One call at a time: at its deadline the worker is killed
+   * (a handler cannot be interrupted otherwise); a caller that went away is answered at once,
+   * and the call runs on until it answers (the worker stays) or its deadline kills the worker.
+   * Several: the call is answered now and the worker asked to cancel it; the slot stays taken
+   * until the worker acknowledges, and a worker that does not within the grace is wedged and
+   * killed with the calls it still runs.
    */
   private abandon(call: Call, error: FnError): void {
-    if (call.abandoned || this.calls.get(call.id) !== call) return
-    if (this.concurrency === 1) {
+    if (this.calls.get(call.id) !== call) return
+    const single = this.concurrency === 1
+    if (single && error.code === 'TIMEOUT') {
       this.fail(error)
       return
     }
+    if (call.abandoned) return
     call.abandoned = true
     call.settle(
       failure(error, finishLogs(call.logs, this.limits), false, performance.now() - call.started),
     )
     call.logs = []
+    if (single) return
     this.socket.write(encodeFrame({ v: 1, type: 'cancel', id: call.id }))
     const wedged = setTimeout(() => {
       if (this.calls.get(call.id) !== call) return
@@ -340,6 +349,8 @@ export class Worker {
         // An abandoned call was answered already: this frame (the acknowledgement of the cancel,
         // or a result that crossed it) only frees the slot.
         if (call.abandoned) {
+          clearTimeout(call.timer)
+          if (this.concurrency === 1) this.collect(call) // its caller is gone: the output too
           for (const listener of this.releaseListeners) listener()
           return
         }
@@ -390,6 +401,7 @@ export class Worker {
     const calls = [...this.calls.values()]
     this.calls.clear()
     for (const call of calls) {
+      clearTimeout(call.timer)
       if (call.abandoned) continue
       const logs = this.concurrency === 1 ? this.collect(call) : call.logs
       call.settle(
