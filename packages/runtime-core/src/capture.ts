@@ -3,8 +3,8 @@
  *
  * Attribution needs no marker in the stream: a worker finishes writing a call's output before it
  * sends the call's result frame, so when the result arrives, everything the call wrote is already
- * in the pipe, and the host reads it in the same turn of its event loop (libuv reads every ready
- * fd before the next turn's `setImmediate`). The worker then ends the capture with `take()`.
+ * in the pipe. The worker reads the pipes then, straight from the kernel (`Worker.drain`: the
+ * event loop does not always deliver them before the frame), and ends the capture with `take()`.
  * What arrives while no invocation is being captured goes to `onStray`.
  */
 import type { LogEntry, LogLevel } from '@fn/protocol'

@@ -7,6 +7,7 @@
  * frames, which carry the call's id).
  */
 import type { ChildProcess } from 'node:child_process'
+import { readSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import {
   encodeFrame,
@@ -86,6 +87,8 @@ export class Worker {
   private readyWaiter: ((error?: FnError) => void) | undefined
   private readonly deathListeners: Array<() => void> = []
   private readonly releaseListeners: Array<() => void> = []
+  /** The host ends of the worker's stdout and stderr pipes, for `drain()`. */
+  private readonly pipeFds: [number | undefined, number | undefined]
 
   private constructor(child: ChildProcess, options: WorkerOptions) {
     this.label = options.label ?? 'worker'
@@ -101,6 +104,7 @@ export class Worker {
       this.tail.push(c)
       this.stderr.push(c)
     })
+    this.pipeFds = [pipeFd(child.stdout), pipeFd(child.stderr)]
     child.stdout?.on('close', () => this.stdout.close())
     child.stderr?.on('close', () => this.stderr.close())
 
@@ -358,9 +362,9 @@ export class Worker {
           frame.type === 'result'
             ? { ok: true, output: frame.output }
             : { ok: false, error: frame.error }
-        if (this.concurrency > 1) this.complete(call, result)
-        // What the call wrote to fd 1 and 2 is in the pipes now; it is read before this runs.
-        else setImmediate(() => this.complete(call, result))
+        // What the call wrote to fd 1 and 2 is in the pipes now: read it before completing.
+        if (this.concurrency === 1) this.drain()
+        this.complete(call, result)
         return
       }
       default:
@@ -381,6 +385,34 @@ export class Worker {
       cold: false,
       runMs: performance.now() - call.started,
     })
+  }
+
+  /**
+   * Reads what is in the stdout and stderr pipes right now, straight from the kernel. The event
+   * loop would deliver it too, but not always before the result frame that followed it: under
+   * load, a child process's output was seen a turn late. Non-blocking: an empty pipe answers
+   * EAGAIN at once.
+   */
+  private drain(): void {
+    for (let i = 0; i < 2; i++) {
+      const fd = this.pipeFds[i]
+      if (fd === undefined) continue
+      for (;;) {
+        let n: number
+        try {
+          n = readSync(fd, DRAIN_BUFFER, 0, DRAIN_BUFFER.length, null)
+        } catch {
+          break // EAGAIN: empty (or closed)
+        }
+        if (n <= 0) break
+        const chunk = Buffer.from(DRAIN_BUFFER.subarray(0, n))
+        if (i === 0) this.stdout.push(chunk)
+        else {
+          this.tail.push(chunk)
+          this.stderr.push(chunk)
+        }
+      }
+    }
   }
 
   /** The call's log frames and what it wrote to fd 1 and 2 (one call at a time only). */
@@ -436,4 +468,12 @@ export class Worker {
     }
     for (const listener of this.deathListeners) listener()
   }
+}
+
+const DRAIN_BUFFER = Buffer.allocUnsafe(64 * 1024)
+
+/** The file descriptor behind a child's pipe (libuv's handle), where Node exposes it. */
+function pipeFd(stream: NodeJS.ReadableStream | null): number | undefined {
+  const fd = (stream as { _handle?: { fd?: unknown } } | null)?._handle?.fd
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined
 }
