@@ -184,6 +184,11 @@ export class Worker {
         failure(new FnError('CRASHED', `[fn] ${this.label} ${why}`), [], false, 0),
       )
     }
+    if (options.signal?.aborted) {
+      // Never sent: nothing for the worker to finish or acknowledge.
+      const error = new FnError('CANCELLED', `[fn] ${this.label}: the invocation was cancelled`)
+      return Promise.resolve(failure(error, [], false, 0))
+    }
     const id = String(++this.seq)
     let frame: string
     try {
@@ -237,7 +242,6 @@ export class Worker {
         },
       }
       this.calls.set(id, call)
-      if (signal?.aborted) return onAbort()
       this.socket.write(frame)
     })
   }
