@@ -10,13 +10,14 @@ import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { go } from '@fn/runtime-go'
 import { node } from '@fn/runtime-node'
 import { python } from '@fn/runtime-python'
 import { HANDLERS } from './handlers.mjs'
+import { machine } from './machine.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const fixtures = join(here, 'fixtures')
@@ -557,23 +558,23 @@ async function benchRuntime(name, root) {
     path,
   )
   process.stderr.write(`bench-http: ${name} fn serve...\n`)
-  out.fn = await benchServer(
-    `${name} fn`,
-    () =>
-      startServer(process.execPath, [
-        CLI,
-        'serve',
-        '--dir',
-        fnsDir,
-        '--host',
-        HOST,
-        '--port',
-        '0',
-        '--json',
-      ]),
-    path,
-  )
+  out.fn = await benchServer(`${name} fn`, () => startFnServe(fnsDir), path)
   return out
+}
+
+/** `fn serve --json` on a free loopback port over `fnsDir`. */
+function startFnServe(fnsDir) {
+  return startServer(process.execPath, [
+    CLI,
+    'serve',
+    '--dir',
+    fnsDir,
+    '--host',
+    HOST,
+    '--port',
+    '0',
+    '--json',
+  ])
 }
 
 // ---------------------------------------------------------------- pool.concurrency
@@ -633,17 +634,7 @@ async function benchConcurrency(names, root, workers) {
   }))
   let server
   try {
-    server = await startServer(process.execPath, [
-      CLI,
-      'serve',
-      '--dir',
-      fnsDir,
-      '--host',
-      HOST,
-      '--port',
-      '0',
-      '--json',
-    ])
+    server = await startFnServe(fnsDir)
   } catch (err) {
     for (const r of results) r.error = `fn serve did not start: ${err.message}`
     return results
@@ -838,12 +829,7 @@ const results = []
 let concurrency = []
 const date = new Date().toISOString().slice(0, 10)
 const meta = {
-  date,
-  cpus: cpus().length,
-  cpuModel: cpus()[0]?.model ?? 'unknown',
-  memGiB: Math.round(totalmem() / 2 ** 30),
-  node: process.versions.node,
-  platform: `${process.platform}-${process.arch}`,
+  ...machine(date),
   wrk: await wrkVersion(),
   // Anything else running moves every number: the 1-minute load when the run started.
   loadAvg: Math.round(loadavg()[0] * 100) / 100,

@@ -5,7 +5,7 @@
 // Writes bench/results/<date>.json and bench/results/<date>.md.
 import { spawn } from 'node:child_process'
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createExecutor } from '@fn/executor'
@@ -17,6 +17,7 @@ import { go } from '@fn/runtime-go'
 import { node } from '@fn/runtime-node'
 import { python } from '@fn/runtime-python'
 import { HANDLERS } from './handlers.mjs'
+import { machine } from './machine.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const fixtures = join(here, 'fixtures')
@@ -362,14 +363,7 @@ try {
   await rm(root, { recursive: true, force: true })
 }
 const date = new Date().toISOString().slice(0, 10)
-const meta = {
-  date,
-  cpus: cpus().length,
-  cpuModel: cpus()[0]?.model ?? 'unknown',
-  memGiB: Math.round(totalmem() / 2 ** 30),
-  node: process.versions.node,
-  platform: `${process.platform}-${process.arch}`,
-}
+const meta = machine(date)
 const md = report(results, meta)
 await mkdir(join(here, 'results'), { recursive: true })
 await writeFile(
