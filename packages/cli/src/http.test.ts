@@ -6,11 +6,12 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createExecutor, type Executor } from '@fn/executor'
+import { RawJson } from '@fn/protocol'
 import { node } from '@fn/runtime-node'
 import { describeRuntime } from '@fn/tooling/runtimes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { project } from '../test/helpers'
-import { createHttpApp, createHttpHandler, type HttpInvocation } from './http'
+import { createHttpApp, createHttpHandler, type HttpInvocation, responseBody } from './http'
 
 // biome-ignore lint/suspicious/noExplicitAny: the assertions walk arbitrary response JSON
 type Json = any
@@ -245,5 +246,23 @@ describeRuntime('node', 'HTTP API', (bin) => {
       })
       expect((await app.request('/functions/echo', { method: 'DELETE' })).status).toBe(404)
     })
+  })
+})
+
+it('writes a RawJson output into the body as it is: one serialisation, exact integers', () => {
+  const body = responseBody({
+    request_id: 'r',
+    success: true,
+    output: new RawJson('{"big":18446744073709551617,"s":"é"}'),
+    logs: [],
+    duration_ms: 1,
+  })
+  expect(body).toContain('"output":{"big":18446744073709551617,"s":"é"}')
+  expect(JSON.parse(body)).toEqual({
+    output: { big: 18446744073709551617, s: 'é' },
+    request_id: 'r',
+    success: true,
+    logs: [],
+    duration_ms: 1,
   })
 })

@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Executor } from '@fn/executor'
-import { FnError, type FnResponse, httpStatus } from '@fn/protocol'
+import { FnError, type FnResponse, httpStatus, RawJson } from '@fn/protocol'
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -24,7 +24,7 @@ export interface HttpInvocation {
   name: string
   /** The HTTP status answered. */
   status: number
-  /** The response body sent. */
+  /** The response body sent; a handler's `output` is a `RawJson` (the text the function wrote). */
   response: FnResponse
 }
 
@@ -57,6 +57,17 @@ const tooLarge = (maxBodyBytes: number, requestId?: string): FnResponse =>
   )
 
 /**
+ * The response object as JSON text, serialised once: a handler's output (a `RawJson`) is
+ * written as the function wrote it, without a parse and a re-serialisation.
+ */
+export function responseBody(response: FnResponse): string {
+  if (!(response.output instanceof RawJson)) return JSON.stringify(response)
+  const { output, ...rest } = response
+  const others = JSON.stringify(rest)
+  return `{"output":${output.json}${others.length > 2 ? `,${others.slice(1)}` : '}'}`
+}
+
+/**
  * `POST /functions/:name` once its body is read, for both mounts: the body's JSON (empty is
  * null) becomes the input; answers the HTTP status and the response object.
  */
@@ -80,6 +91,7 @@ async function invokeOverHttp(
     }
   }
   const response = await executor.invoke(name, input, {
+    rawOutput: true,
     ...(signal ? { signal } : {}),
     ...(requestId ? { requestId } : {}),
   })
@@ -162,7 +174,13 @@ export function createHttpApp(executor: Executor, options: HttpAppOptions = {}):
         c.req.header('x-request-id'),
         c.req.raw.signal,
       )
-      return c.json(response, answer(name, response, status) as ContentfulStatusCode)
+      return c.body(
+        responseBody(response),
+        answer(name, response, status) as ContentfulStatusCode,
+        {
+          'content-type': 'application/json',
+        },
+      )
     },
   )
 
@@ -195,7 +213,7 @@ export function createHttpHandler(
   const others = getRequestListener(createHttpApp(executor, options).fetch)
   const send = (res: ServerResponse, name: string, status: number, response: FnResponse) => {
     options.onInvoke?.({ name, status, response })
-    const body = JSON.stringify(response)
+    const body = responseBody(response)
     res.writeHead(status, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),

@@ -209,3 +209,27 @@ describe('fn dev without functions folder', () => {
     expect(run.stderr).toContain('--dir missing: no such folder')
   })
 })
+
+describeRuntime('python', 'fn serve with a python function', () => {
+  it('answers integers beyond 2^53 exactly as the function wrote them, and a 1 MiB output', async () => {
+    const p = await project({
+      'big/main.py':
+        "def handler(input, ctx):\n    return {'n': 2**64 + 1, 'blob': 'x' * (input or 0)}\n",
+    })
+    try {
+      const proc = start(['serve', '--port', '0', '--json'], p.root)
+      const url = String((await proc.event('listening'))['url'])
+      const res = await fetch(`${url}/functions/big`, { method: 'POST', body: '3' })
+      expect(res.status).toBe(200)
+      const text = await res.text()
+      expect(text).toContain('"n":18446744073709551617')
+      expect(JSON.parse(text)).toMatchObject({ success: true, output: { blob: 'xxx' } })
+      const mib = await (
+        await fetch(`${url}/functions/big`, { method: 'POST', body: String(1 << 20) })
+      ).json()
+      expect((mib as { output: { blob: string } }).output.blob.length).toBe(1 << 20)
+    } finally {
+      await p.cleanup()
+    }
+  })
+})

@@ -72,6 +72,11 @@ export interface InvokeOptions {
   timeoutMs?: number
   signal?: AbortSignal
   throwOnError?: boolean
+  /**
+   * A handler's `output` is a `RawJson` holding the JSON text the function wrote: for servers
+   * that write it on without parsing it (integers beyond 2^53 stay exact). Default false.
+   */
+  rawOutput?: boolean
 }
 
 export interface FunctionSummary {
@@ -277,6 +282,7 @@ export class Executor {
         {
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.rawOutput ? { rawOutput: true } : {}),
         },
       )
     } finally {

@@ -238,3 +238,31 @@ describe('FrameDecoder', () => {
     )
   })
 })
+
+describe('FrameDecoder({ rawOutput: true })', () => {
+  it("keeps a result's output as the text the worker wrote, exact beyond 2^53", () => {
+    const decoder = new FrameDecoder({ rawOutput: true })
+    const [frame] = decoder.push(
+      '{"v":1,"type":"result","id":"7","output":{"n":18446744073709551617}}\n',
+    )
+    expect(frame).toEqual({
+      v: 1,
+      type: 'result',
+      id: '7',
+      output: undefined,
+      outputJson: '{"n":18446744073709551617}',
+    })
+  })
+
+  it('parses every other shape as usual: other keys last, spacing, logs', () => {
+    const decoder = new FrameDecoder({ rawOutput: true })
+    const frames = decoder.push(
+      '{"v":1,"type":"result","output":1,"id":"a"}\n' +
+        '{"v": 1, "type": "result", "id": "b", "output": 2}\n' +
+        '{"v":1,"type":"log","id":"c","level":"info","message":"m","timestamp":"t"}\n',
+    )
+    expect(
+      frames.map((f) => (f.type === 'result' ? [f.id, f.output, f.outputJson] : f.type)),
+    ).toEqual([['a', 1, undefined], ['b', 2, undefined], 'log'])
+  })
+})

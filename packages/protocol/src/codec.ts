@@ -1,6 +1,6 @@
 import { Buffer, isUtf8 } from 'node:buffer'
 import { ErrorCode, FnError } from './errors'
-import { type Frame, parseFrame } from './frames'
+import { type Frame, PROTOCOL_VERSION, parseFrame, type ResultFrame } from './frames'
 import { excerpt } from './issues'
 
 const NEWLINE = 0x0a
@@ -11,6 +11,16 @@ const encoder = new TextEncoder()
 export interface DecoderOptions {
   /** The largest line (frame) accepted, in bytes without its newline. Default 64 MiB. */
   maxLineBytes?: number
+}
+
+export interface FrameDecoderOptions extends DecoderOptions {
+  /**
+   * Result frames keep their output as the JSON text the worker wrote (`outputJson`) instead of
+   * a parsed `output`, so that it can be passed on without a parse and a re-serialisation (and
+   * integers beyond 2^53 stay exact). Needs `output` to be the frame's last key, as every fn
+   * shim writes it; other result frames are parsed as usual. Default false.
+   */
+  rawOutput?: boolean
 }
 
 /**
@@ -43,6 +53,7 @@ function isBlank(bytes: Uint8Array): boolean {
  */
 class LineDecoder<T> {
   readonly #parse: (value: unknown) => T
+  readonly #raw: ((text: string) => T | undefined) | undefined
   readonly #maxLineBytes: number
   /** The unfinished line, in pieces, in arrival order. */
   #line: Uint8Array[] = []
@@ -56,8 +67,13 @@ class LineDecoder<T> {
   /** A high surrogate that ended the previous string chunk: its pair comes next. */
   #surrogate = ''
 
-  constructor(parse: (value: unknown) => T, options: DecoderOptions = {}) {
+  constructor(
+    parse: (value: unknown) => T,
+    options: DecoderOptions = {},
+    raw?: (text: string) => T | undefined,
+  ) {
     this.#parse = parse
+    this.#raw = raw
     this.#maxLineBytes = options.maxLineBytes ?? 64 * MiB
   }
 
@@ -184,6 +200,8 @@ class LineDecoder<T> {
       throw new FnError(ErrorCode.PROTOCOL_ERROR, '[fn] invalid frame: the line is not UTF-8')
     }
     const text = Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8')
+    const raw = this.#raw?.(text)
+    if (raw !== undefined) return raw
     let value: unknown
     try {
       value = JSON.parse(text)
@@ -210,7 +228,28 @@ export class NdjsonDecoder extends LineDecoder<unknown> {
 
 /** Like NdjsonDecoder, but each line must be a valid frame (see parseFrame()). */
 export class FrameDecoder extends LineDecoder<Frame> {
-  constructor(options?: DecoderOptions) {
-    super(parseFrame, options)
+  constructor(options: FrameDecoderOptions = {}) {
+    super(parseFrame, options, options.rawOutput ? rawResult : undefined)
   }
+}
+
+const RESULT_PREFIX = '{"v":1,"type":"result","id":"'
+const OUTPUT_KEY = ',"output":'
+
+/**
+ * `{"v":1,"type":"result","id":"<id>","output":<json>}` as an id and the output's text, without
+ * parsing the output. Any other shape (other keys, spacing, an escaped id) is left to JSON.parse.
+ */
+function rawResult(text: string): ResultFrame | undefined {
+  if (!text.startsWith(RESULT_PREFIX)) return undefined
+  const idEnd = text.indexOf('"', RESULT_PREFIX.length)
+  if (idEnd === -1 || !text.startsWith(OUTPUT_KEY, idEnd + 1)) return undefined
+  const id = text.slice(RESULT_PREFIX.length, idEnd)
+  if (id.includes('\\')) return undefined
+  let end = text.length
+  while (end > 0 && text.charCodeAt(end - 1) <= 0x20) end--
+  if (text.charCodeAt(end - 1) !== 0x7d /* } */) return undefined
+  const json = text.slice(idEnd + 1 + OUTPUT_KEY.length, end - 1).trim()
+  if (!json) return undefined
+  return { v: PROTOCOL_VERSION, type: 'result', id, output: undefined, outputJson: json }
 }

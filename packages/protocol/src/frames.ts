@@ -54,6 +54,8 @@ export interface ResultFrame {
   type: 'result'
   id: string
   output: unknown
+  /** With `FrameDecoder({ rawOutput: true })`: the output's JSON text, unparsed (`output` is then undefined). */
+  outputJson?: string
 }
 
 /** Worker -> host: invocation `id` failed; without `id` the worker failed as a whole. */

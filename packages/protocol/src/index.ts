@@ -1,4 +1,10 @@
-export { type DecoderOptions, encodeFrame, FrameDecoder, NdjsonDecoder } from './codec'
+export {
+  type DecoderOptions,
+  encodeFrame,
+  FrameDecoder,
+  type FrameDecoderOptions,
+  NdjsonDecoder,
+} from './codec'
 export {
   ERROR_STATUS,
   ErrorCode,
@@ -21,6 +27,7 @@ export {
   type ShutdownFrame,
 } from './frames'
 export { normalizeResponse } from './normalize'
+export { RawJson } from './raw'
 export {
   AuthSchema,
   ErrorBodySchema,

@@ -1,5 +1,5 @@
 // Adapters (ours and third parties') need nothing but this package, errors included.
-export { FnError, isFnError } from '@fn/protocol'
+export { FnError, isFnError, RawJson } from '@fn/protocol'
 export {
   type AdapterDefinition,
   type AdapterOptions,

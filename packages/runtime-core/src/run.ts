@@ -15,6 +15,8 @@ export interface OneshotOptions {
   /** Kill the process when its resident memory exceeds this (MiB): MEMORY_LIMIT. */
   memoryLimitMb?: number
   signal?: AbortSignal
+  /** Handler output as `RawJson` (see Worker). Default false. */
+  rawOutput?: boolean
   /** Names the function in messages, e.g. 'function "hello"'. */
   label?: string
   /** stdout beyond this is OUTPUT_LIMIT. Default 32 MiB. */
@@ -182,6 +184,7 @@ export async function runHandlerOnce(
   const outcome = await worker.invoke(request, {
     timeoutMs: options.timeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.rawOutput ? { rawOutput: true } : {}),
   })
   await worker.shutdown()
   return { ...outcome, cold: true, runMs: performance.now() - started }

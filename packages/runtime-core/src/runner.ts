@@ -14,7 +14,7 @@ import { type PoolStats, WorkerPool } from './pool'
 import type { LaunchSpec } from './process'
 import { runHandlerOnce, runStdio } from './run'
 import { runUserBuild } from './user-build'
-import { Worker } from './worker'
+import { type InvokeOptions, Worker } from './worker'
 
 export interface RunnerOptions {
   /** The adapter's build folder (prepare's cacheDir). */
@@ -35,6 +35,8 @@ export interface RunnerOptions {
 export interface RunnerInvokeOptions {
   timeoutMs?: number
   signal?: AbortSignal
+  /** A handler's output comes back as the `RawJson` text the worker wrote. Default false. */
+  rawOutput?: boolean
 }
 
 export interface RunnerOutcome extends Outcome {
@@ -95,7 +97,7 @@ export async function createRunner(
 
   // How the admitted call runs: on the pool's warm workers, or in a process of its own.
   let pool: WorkerPool | undefined
-  let run: (request: FnRequest, timeoutMs: number, signal?: AbortSignal) => Promise<Outcome>
+  let run: (request: FnRequest, options: InvokeOptions) => Promise<Outcome>
   if (warm) {
     const workers = new WorkerPool(
       () => Worker.start(spec, { ...startOptions, concurrency: perWorker }),
@@ -109,16 +111,15 @@ export async function createRunner(
       },
     )
     pool = workers
-    run = (request, timeoutMs, signal) =>
-      workers.run(request, { timeoutMs, ...(signal ? { signal } : {}) })
+    run = (request, o) => workers.run(request, o)
   } else {
     const once = {
       ...startOptions,
       ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
     }
-    run = (request, timeoutMs, signal) => {
-      const o = { ...once, timeoutMs, ...(signal ? { signal } : {}) }
-      return kind === 'stdio' ? runStdio(spec, request, o) : runHandlerOnce(spec, request, o)
+    run = (request, o) => {
+      const all = { ...once, ...o }
+      return kind === 'stdio' ? runStdio(spec, request, all) : runHandlerOnce(spec, request, all)
     }
   }
 
@@ -152,7 +153,11 @@ export async function createRunner(
       }
       const queueMs = performance.now() - queued
       started++
-      const call = run(request, o.timeoutMs ?? fn.timeoutMs, o.signal).finally(release)
+      const call = run(request, {
+        timeoutMs: o.timeoutMs ?? fn.timeoutMs,
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.rawOutput ? { rawOutput: true } : {}),
+      }).finally(release)
       inFlight.add(call)
       void call.finally(() => inFlight.delete(call))
       return { ...(await call), queueMs }

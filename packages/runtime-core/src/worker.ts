@@ -16,6 +16,7 @@ import {
   type Frame,
   FrameDecoder,
   type LogEntry,
+  RawJson,
 } from '@fn/protocol'
 import { StreamCapture } from './capture'
 import { DEFAULTS } from './defaults'
@@ -53,6 +54,8 @@ export interface WorkerOptions {
 export interface InvokeOptions {
   timeoutMs: number
   signal?: AbortSignal
+  /** A result's output stays the JSON text the worker wrote, as a `RawJson`. Default false. */
+  rawOutput?: boolean
 }
 
 interface Call {
@@ -63,6 +66,7 @@ interface Call {
   abandoned: boolean
   /** The deadline: kills a worker with one call at a time, cancels the call otherwise. */
   timer?: NodeJS.Timeout
+  rawOutput: boolean
   settle: (outcome: Outcome) => void
 }
 
@@ -109,8 +113,10 @@ export class Worker {
     child.stderr?.on('close', () => this.stderr.close())
 
     this.socket = child.stdio[3] as Socket
+    // Results keep their output as text: parsed once per call, or passed on as RawJson.
     const decoder = new FrameDecoder({
       maxLineBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
+      rawOutput: true,
     })
     this.socket.on('data', (chunk: Buffer) => {
       let frames: Frame[]
@@ -234,6 +240,7 @@ export class Worker {
         started: performance.now(),
         abandoned: false,
         timer: deadline,
+        rawOutput: options.rawOutput === true,
         settle: (outcome) => {
           // An abandoned call keeps its deadline: it still holds the worker until then.
           if (!call.abandoned) clearTimeout(deadline)
@@ -362,10 +369,8 @@ export class Worker {
           for (const listener of this.releaseListeners) listener()
           return
         }
-        const result: Pick<Outcome, 'ok' | 'output' | 'error'> =
-          frame.type === 'result'
-            ? { ok: true, output: frame.output }
-            : { ok: false, error: frame.error }
+        const result =
+          frame.type === 'result' ? this.output(call, frame) : { ok: false, error: frame.error }
         // What the call wrote to fd 1 and 2 is in the pipes now: read it before completing.
         if (this.concurrency === 1) this.drain()
         this.complete(call, result)
@@ -378,6 +383,25 @@ export class Worker {
             `[fn] ${this.label} sent a "${frame.type}" frame, which only the host sends`,
           ),
         )
+    }
+  }
+
+  /** A result's output: the JSON text as it came (rawOutput), or parsed here, once. */
+  private output(
+    call: Call,
+    frame: { output: unknown; outputJson?: string },
+  ): Pick<Outcome, 'ok' | 'output' | 'error'> {
+    const json = frame.outputJson
+    if (json === undefined) return { ok: true, output: frame.output }
+    if (call.rawOutput) return { ok: true, output: new RawJson(json) }
+    try {
+      return { ok: true, output: JSON.parse(json) }
+    } catch {
+      const error = new FnError(
+        'PROTOCOL_ERROR',
+        `[fn] ${this.label} sent a result whose output is not JSON`,
+      ).toJSON()
+      return { ok: false, error }
     }
   }
 

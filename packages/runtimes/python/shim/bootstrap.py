@@ -177,7 +177,8 @@ def flush_std():
 
 def finish(invocation, frame):
     try:
-        data = json.dumps(frame, allow_nan=False)
+        # Compact, with output last: the host can pass the output's text on without parsing it.
+        data = json.dumps(frame, allow_nan=False, separators=(',', ':'))
     except Exception as exc:
         message = '[fn] the handler returned a value that is not JSON-serialisable: %s' % exc
         data = json.dumps({'v': V, 'type': 'error', 'id': invocation,

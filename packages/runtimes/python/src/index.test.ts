@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FunctionDefinition } from '@fn/manifest'
-import { compareVersions, createRunner, type Runner, which } from '@fn/runtime-core'
+import { compareVersions, createRunner, RawJson, type Runner, which } from '@fn/runtime-core'
 import { testAdapter } from '@fn/runtime-core/conformance'
 import { describeRuntime } from '@fn/tooling/runtimes'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -112,6 +112,17 @@ describeRuntime('python', 'python adapter', (bin) => {
     function: 'python-test',
     input,
     context,
+  })
+
+  it('passes an output on as the JSON text it wrote with rawOutput: big integers stay exact', async () => {
+    const { runner } = await fn({
+      'main.py': "def handler(input, ctx):\n    return {'big': 2**64 + 1, 'text': 'héllo'}\n",
+    })
+    const raw = await runner.invoke(request(null), { rawOutput: true })
+    expect(raw.output).toBeInstanceOf(RawJson)
+    expect((raw.output as RawJson).json).toContain('"big":18446744073709551617')
+    const parsed = await runner.invoke(request(null))
+    expect(parsed.output).toEqual({ big: 18446744073709551617, text: 'héllo' })
   })
 
   it('resolves the real interpreter behind a pyenv shim, once, and it runs', async () => {
