@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -123,6 +123,26 @@ describeRuntime('python', 'python adapter', (bin) => {
     expect((raw.output as RawJson).json).toContain('"big":18446744073709551617')
     const parsed = await runner.invoke(request(null))
     expect(parsed.output).toEqual({ big: 2 ** 64, text: 'héllo' }) // parsed: rounded to a double
+  })
+
+  it('finds the interpreter a pyenv shim would run without running the shim', async () => {
+    const fake = join(root, 'pyenv')
+    await mkdir(join(fake, 'shims'), { recursive: true })
+    await mkdir(join(fake, 'versions', '3.x-test', 'bin'), { recursive: true })
+    // A shim that fails if it is ever started, and a version whose python3 is the real one.
+    await writeFile(join(fake, 'shims', 'python3'), '#!/bin/sh\nexit 97\n', { mode: 0o755 })
+    await symlink(bin, join(fake, 'versions', '3.x-test', 'bin', 'python3'))
+    await writeFile(join(fake, 'version'), '3.x-test\n')
+    const saved = { PATH: process.env['PATH'], PYENV_VERSION: process.env['PYENV_VERSION'] }
+    process.env['PATH'] = join(fake, 'shims')
+    delete process.env['PYENV_VERSION']
+    try {
+      const info = await python().resolve()
+      expect(compareVersions(info.version, '3.9')).toBeGreaterThanOrEqual(0)
+    } finally {
+      process.env['PATH'] = saved.PATH
+      if (saved.PYENV_VERSION !== undefined) process.env['PYENV_VERSION'] = saved.PYENV_VERSION
+    }
   })
 
   it('resolves the real interpreter behind a pyenv shim, once, and it runs', async () => {

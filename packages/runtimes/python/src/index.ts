@@ -4,7 +4,8 @@
  * shim/script.py (stdio scripts with a memory limit). A function folder with requirements.txt
  * runs in a virtual environment built at prepare time (src/venv.ts).
  */
-import { delimiter, join } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { basename, delimiter, dirname, join } from 'node:path'
 import type { FunctionDefinition } from '@fn/manifest'
 import {
   type AdapterOptions,
@@ -16,6 +17,7 @@ import {
   type Requirement,
   type RuntimeAdapter,
   shimPath,
+  which,
 } from '@fn/runtime-core'
 import { type PythonVenv, VenvBuilder } from './venv'
 
@@ -127,8 +129,9 @@ export function python(options: PythonOptions = {}): PythonAdapter {
     name: 'python',
     extensions: ['.py'],
     requirement,
-    options,
-    // python3 may be a pyenv shim (a bash script, ~100 ms a start): ask it for the real interpreter.
+    // A pyenv shim costs ~100 ms a start, paid by fn serve's start-up: read what it would run.
+    options: options.bin ? options : { ...options, ...pyenvTarget(which('python3')) },
+    // python3 may still be a wrapper of another kind: ask it for the real interpreter.
     probe: {
       args: ['-c', 'import sys, platform; print(sys.executable); print(platform.python_version())'],
       parse(stdout) {
@@ -164,4 +167,31 @@ export function python(options: PythonOptions = {}): PythonAdapter {
   return Object.assign(adapter as RuntimeAdapter<PythonPrepared> & Pick<PythonAdapter, 'prepare'>, {
     installStats: (): BuildCacheStats => venvs.stats(),
   })
+}
+
+/**
+ * The interpreter a pyenv shim (`~/.pyenv/shims/python3`) would run, found the way pyenv finds
+ * it: PYENV_VERSION, else the nearest `.python-version` from the current folder up, else pyenv's
+ * global `version` file. Nothing when `onPath` is no pyenv shim or the version is not installed.
+ */
+function pyenvTarget(onPath: string | undefined): { bin: string } | Record<string, never> {
+  if (!onPath || basename(dirname(onPath)) !== 'shims') return {}
+  const root = dirname(dirname(onPath))
+  let version = process.env['PYENV_VERSION']
+  for (let dir = process.cwd(); !version; dir = dirname(dir)) {
+    version = readText(join(dir, '.python-version'))
+    if (dirname(dir) === dir) break
+  }
+  version ??= readText(join(root, 'version'))
+  const name = version?.split(/\s+/).find(Boolean)
+  const bin = name && name !== 'system' ? join(root, 'versions', name, 'bin', 'python3') : ''
+  return bin && existsSync(bin) ? { bin } : {}
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
 }
