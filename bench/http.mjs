@@ -392,6 +392,7 @@ async function runWrk(port, path, connections, seconds) {
   const lat = /Latency\s+(\S+)\s+(\S+)\s+(\S+)/.exec(out)
   const summary = /WRK_JSON (\{.*\})/.exec(out)
   const s = summary ? JSON.parse(summary[1]) : {}
+  if (s.requests === 0) throw new Error(`wrk got no answer in ${seconds} s`)
   const errors = (s.connect ?? 0) + (s.read ?? 0) + (s.write ?? 0) + (s.timeout ?? 0)
   return {
     rps: Number(rps[1]),
@@ -450,14 +451,22 @@ async function benchServer(label, startFn, path) {
     for (const k of ['seq', 'big', ...CONNECTIONS.map((c) => `wrk${c}`)]) out[k] = { error }
     return out
   }
+  // Once a server stops answering, the measures after it are skipped rather than each waiting
+  // out its request timeouts (that would also break the wall-time budget).
+  let wedged
+  const measure = (what, fn) => (wedged ? { error: wedged } : section(`${label} ${what}`, fn))
+  const check = async (what, when = '') => {
+    const res = await section(`${label} ${what}`, () => warmUp(server.port, path))
+    if (res?.error) wedged = `stopped answering${when} (${res.error})`
+  }
   try {
     // Let V8 optimise the server's hot path before anything is timed (thousands of calls).
-    await section(`${label} warm-up`, () => warmUp(server.port, path))
-    out.seq = await section(`${label} sequential`, () =>
+    await check('warm-up')
+    out.seq = await measure('sequential', () =>
       sequential(server.port, path, SMALL, isSmall, N.warmup, N.seq),
     )
     for (const c of CONNECTIONS) {
-      out[`wrk${c}`] = await section(`${label} wrk -c${c}`, async () => {
+      out[`wrk${c}`] = await measure(`wrk -c${c}`, async () => {
         // CPU per request splits the gap: the HTTP host process vs the function processes.
         const workersBefore = cpuOf(server.proc.pid).workers
         const [w, cpu] = await Promise.all([
@@ -472,9 +481,10 @@ async function benchServer(label, startFn, path) {
           workersBefore,
         }
       })
-      // wrk ends by closing every connection with calls in flight; fn cancels those calls, and
-      // a worker that runs one call at a time is killed to cancel it. Warm the fresh ones.
-      await section(`${label} re-warm`, () => warmUp(server.port, path))
+      // wrk ends by hanging up on every connection with calls in flight, which fn cancels. That
+      // path has killed workers (re-warm the fresh ones) and, in one build, held them until the
+      // call deadline (the server stopped answering): check it still answers, warm, count.
+      if (!wedged) await check('re-warm', ` after wrk -c${c} hung up`)
       const run = out[`wrk${c}`]
       if (run.workersBefore) {
         const now = cpuOf(server.proc.pid).workers
@@ -482,9 +492,7 @@ async function benchServer(label, startFn, path) {
         delete run.workersBefore
       }
     }
-    out.big = await section(`${label} 1 MiB`, () =>
-      sequential(server.port, path, BIG, isBig, 3, N.big),
-    )
+    out.big = await measure('1 MiB', () => sequential(server.port, path, BIG, isBig, 3, N.big))
   } finally {
     await stop(server.proc)
   }
@@ -672,15 +680,15 @@ async function benchConcurrency(names, root, workers) {
 
 // ---------------------------------------------------------------- report
 const ratio = (a, b) =>
-  typeof a === 'number' && typeof b === 'number' && b > 0 ? (a / b).toFixed(2) : '—'
-const fmt = (x, digits = 2) => (typeof x === 'number' ? x.toFixed(digits) : '—')
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : '—'
+const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—')
 
 function report(results, concurrency, meta) {
   const rows = []
   rows.push(`# fn HTTP benchmark, ${meta.date}`)
   rows.push('')
   rows.push(
-    `Machine: ${meta.cpus} × ${meta.cpuModel}, ${meta.memGiB} GiB, Node ${meta.node}, ${meta.platform}, ${meta.wrk}; load average ${meta.loadAvg} at the start.`,
+    `Machine: ${meta.cpus} × ${meta.cpuModel}, ${meta.memGiB} GiB, Node ${meta.node}, ${meta.platform}, ${meta.wrk}; load average ${meta.loadAvg} at the start, ${meta.loadAvgEnd} at the end (this run alone keeps it near 2), ${meta.wallSeconds} s.`,
   )
   rows.push(
     `Samples: ${N.cold} spawns per server; ${N.seq} sequential calls on one keep-alive socket after a warm-up of 3000 calls from 16 sockets and ${N.warmup} sequential ones (the same warm-up again after every wrk run); wrk -t2 for ${N.wrkSeconds} s at ${CONNECTIONS.join(' and ')} connections; ${N.big} × 1 MiB. Both servers: ${N.workers} workers per function (floor: raw children, pipelined; fn: \`pool: { min: ${N.workers}, max: ${N.workers} }\`).`,
@@ -704,9 +712,7 @@ function report(results, concurrency, meta) {
   rows.push(`| --- | --- | ${cols.map(() => '---').join(' | ')} |`)
   const cell = (s, [, get, unit, digits]) => {
     const v = get(s)
-    return typeof v === 'number' && !Number.isNaN(v)
-      ? `${fmt(v, digits)}${unit ? ` ${unit}` : ''}`
-      : 'failed'
+    return Number.isFinite(v) ? `${fmt(v, digits)}${unit ? ` ${unit}` : ''}` : 'failed'
   }
   for (const r of results) {
     if (r.error) {
@@ -854,6 +860,7 @@ try {
   await rm(root, { recursive: true, force: true })
 }
 meta.wallSeconds = Math.round((performance.now() - t0) / 1000)
+meta.loadAvgEnd = Math.round(loadavg()[0] * 100) / 100
 const md = report(results, concurrency, meta)
 await mkdir(join(here, 'results'), { recursive: true })
 await writeFile(
