@@ -350,7 +350,16 @@ def capture_streams():
 
 def serve_concurrently(handler):
     import asyncio
+    import contextvars
     import inspect
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = []
+
+    def threads():
+        if not pool:
+            pool.append(ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix='fn-call'))
+        return pool[0]
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -365,16 +374,23 @@ def serve_concurrently(handler):
         CURRENT.set(invocation)  # this task's own context: its prints and logs carry its id
         request = frame['request']
         ctx = Context(invocation, request, frame.get('deadline'))
+        work = None
         try:
             if is_async:
                 output = await handler(request.get('input'), ctx)
             else:
                 # A plain handler runs in a thread (with this context), so it does not stop the loop.
-                output = await asyncio.to_thread(handler, request.get('input'), ctx)
+                # A cancel cannot stop the thread: the call's id stays in CANCELLED (its prints
+                # are dropped) until the thread is done.
+                work = threads().submit(contextvars.copy_context().run, handler, request.get('input'), ctx)
+                work.add_done_callback(lambda _: CANCELLED.discard(invocation))
+                output = await asyncio.wrap_future(work)
                 if hasattr(output, '__await__'):
                     output = await output
             result = {'v': V, 'type': 'result', 'id': invocation, 'output': output}
         except asyncio.CancelledError:
+            if work is None or work.done():
+                CANCELLED.discard(invocation)  # the call is over: nothing more can come from it
             return
         except Exception as exc:
             result = {'v': V, 'type': 'error', 'id': invocation, 'error': error_body(exc)}
@@ -384,7 +400,8 @@ def serve_concurrently(handler):
             sys.stderr.end(invocation)
         if invocation not in CANCELLED:
             finish(invocation, result)
-        CANCELLED.discard(invocation)
+        else:
+            CANCELLED.discard(invocation)  # a result that crossed the cancel: the call is over
 
     def cancel(invocation):
         task = tasks.pop(invocation, None)

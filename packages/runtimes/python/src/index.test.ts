@@ -125,6 +125,28 @@ describeRuntime('python', 'python adapter', (bin) => {
     expect(parsed.output).toEqual({ big: 2 ** 64, text: 'héllo' }) // parsed: rounded to a double
   })
 
+  it('runs plain handlers in threads under pool.concurrency, prints attributed per call', async () => {
+    const { runner } = await fn(
+      {
+        'main.py':
+          'import time\n\ndef handler(input, ctx):\n    start = time.time()\n    print("start " + input)\n    time.sleep(0.3)\n    print("end " + input)\n    return [start, time.time()]\n',
+      },
+      { pool: { min: 0, max: 1, idleTimeoutMs: 60_000, maxRequests: 0, concurrency: 4 } },
+    )
+    const tags = ['a1x', 'b2x', 'c3x', 'd4x']
+    const outs = await Promise.all(tags.map((tag) => runner.invoke(request(tag))))
+    outs.forEach((out, i) => {
+      expect(out.error).toBeUndefined()
+      expect(out.logs.map((l) => l.message)).toEqual([`start ${tags[i]}`, `end ${tags[i]}`])
+    })
+    // One worker ran them at once: some call started before another one ended.
+    const spans = outs.map((o) => o.output as [number, number])
+    expect(
+      spans.some(([s1, e1]) => spans.some(([s2, e2]) => s1 !== s2 && s2 < e1 && s1 < e2)),
+    ).toBe(true)
+    expect(runner.stats().started).toBe(1)
+  })
+
   it('finds the interpreter a pyenv shim would run without running the shim', async () => {
     const fake = join(root, 'pyenv')
     await mkdir(join(fake, 'shims'), { recursive: true })
